@@ -1,0 +1,192 @@
+"""Reading and writing the leaflet library's files (content/).
+
+A leaflet file is TOML front matter between `+++` lines, then one `## Heading` per section,
+headings taken from the section registry. Everything here is plain Python with no database,
+so the loader, the exporter and the content check share one parser and one writer, and a
+malformed file is reported with its path and line before anything touches the database.
+"""
+
+import datetime
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .sections import SECTIONS, SECTIONS_BY_HEADING
+
+FENCE = "+++"
+_TOML_POSITION = re.compile(r"\s*\(at line (?P<line>\d+), column (?P<column>\d+)\)")
+REQUIRED_KEYS = ("title", "resource_number", "category", "summary", "version", "status",
+                 "last_reviewed", "sources")
+STATUSES = ("draft", "in_review", "published", "superseded", "withdrawn")
+
+
+class ContentError(Exception):
+    """A problem in a content file, located by path and line for the person fixing it."""
+
+    def __init__(self, path, line, message):
+        self.path, self.line, self.message = Path(path), line, message
+        super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
+
+
+@dataclass
+class LeafletFile:
+    path: Path
+    meta: dict
+    front_lines: list = field(repr=False, default_factory=list)
+    sections: dict = field(default_factory=dict)  # section field -> Markdown
+
+    @property
+    def slug(self):
+        return self.path.stem
+
+    def error(self, key, message):
+        """A ContentError pointing at the line where front-matter `key` is set."""
+        return ContentError(self.path, _key_line(self.front_lines, key), message)
+
+
+def parse_leaflet(path):
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ContentError(path, 0, f"is not UTF-8 text ({exc.reason})") from None
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != FENCE:
+        raise ContentError(path, 1, f"must start with a '{FENCE}' line opening the front matter")
+    try:
+        close = next(i for i, line in enumerate(lines[1:], start=1) if line.strip() == FENCE)
+    except StopIteration:
+        raise ContentError(path, 1, f"front matter is never closed with a '{FENCE}' line") from None
+
+    try:
+        meta = tomllib.loads("\n".join(lines[1:close]))
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib counts lines from the start of the front matter, one below the fence.
+        line, message = _toml_error(exc)
+        raise ContentError(path, line + 1, f"front matter: {message}") from None
+    _check_meta(path, meta, lines[1:close])
+
+    leaflet = LeafletFile(path=path, meta=meta, front_lines=lines[1:close])
+    current, start, body = None, close + 1, []
+    for number, line in enumerate(lines[close + 1:], start=close + 2):
+        if line.startswith("## "):
+            _store(path, leaflet, current, start, body)
+            heading = line[3:].strip()
+            if heading not in SECTIONS_BY_HEADING:
+                known = "; ".join(s.heading for s in SECTIONS)
+                raise ContentError(path, number, f"unknown section heading '{heading}' (expected one of: {known})")
+            current, start, body = SECTIONS_BY_HEADING[heading], number, []
+        elif current is None:
+            if line.strip():
+                raise ContentError(path, number, "text before the first '## ' section heading")
+        else:
+            body.append(line)
+    _store(path, leaflet, current, start, body)
+
+    for section in SECTIONS:
+        if section.required and not leaflet.sections.get(section.field):
+            raise ContentError(path, 0, f"section '{section.heading}' is missing or empty")
+    return leaflet
+
+
+def _store(path, leaflet, section, start, body):
+    if section is None:
+        return
+    if section.field in leaflet.sections:
+        raise ContentError(path, start, f"section '{section.heading}' appears twice")
+    leaflet.sections[section.field] = "\n".join(body).strip()
+
+
+def _key_line(front_lines, key):
+    """The file line where a front-matter key is set, so errors point at it."""
+    for number, line in enumerate(front_lines, start=2):
+        if line.split("=")[0].strip() == key:
+            return number
+    return 1
+
+
+def _check_meta(path, meta, front_lines):
+    for key in REQUIRED_KEYS:
+        if key not in meta or meta[key] in ("", []):
+            raise ContentError(path, 1, f"front matter is missing '{key}'")
+    problems = {
+        "version": not isinstance(meta["version"], int) or meta["version"] < 1,
+        "status": meta["status"] not in STATUSES,
+        "last_reviewed": not isinstance(meta["last_reviewed"], datetime.date),
+        "next_review_due": "next_review_due" in meta
+        and not isinstance(meta["next_review_due"], datetime.date),
+        "sources": not isinstance(meta["sources"], list)
+        or not all(isinstance(s, str) and s.strip() for s in meta["sources"]),
+        "lay_names": not isinstance(meta.get("lay_names", []), list),
+    }
+    expectations = {
+        "version": "a whole number from 1",
+        "status": "one of " + ", ".join(STATUSES),
+        "last_reviewed": "a date like 2026-11-01",
+        "next_review_due": "a date like 2029-11-01",
+        "sources": "a list of source names",
+        "lay_names": "a list of words patients use",
+    }
+    for key, bad in problems.items():
+        if bad:
+            raise ContentError(path, _key_line(front_lines, key), f"'{key}' must be {expectations[key]}")
+    for key in ("food_hours", "clear_fluids_hours"):
+        value = meta.get(key)
+        if value is not None and (not isinstance(value, (int, float)) or not 0 <= value <= 24):
+            raise ContentError(path, _key_line(front_lines, key), f"'{key}' must be a number of hours from 0 to 24")
+
+
+def _toml_error(exc):
+    """(line, message) from a TOMLDecodeError; Python 3.11 only puts the line in the text."""
+    found = _TOML_POSITION.search(str(exc))
+    line = int(found["line"]) if found else 1
+    return line, _TOML_POSITION.sub("", str(exc)).strip() + (f" (column {found['column']})" if found else "")
+
+
+def read_toml(path):
+    path = Path(path)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ContentError(path, *_toml_error(exc)) from None
+    except UnicodeDecodeError as exc:
+        raise ContentError(path, 0, f"is not UTF-8 text ({exc.reason})") from None
+
+
+def write_leaflet(path, meta, sections):
+    """Write one leaflet file; parse_leaflet(write_leaflet(...)) gives back the same data."""
+    out = [FENCE, _dump_toml(meta), FENCE, ""]
+    for section in SECTIONS:
+        text = sections.get(section.field, "").strip()
+        if text:
+            out += [f"## {section.heading}", "", text, ""]
+    Path(path).write_text("\n".join(out), encoding="utf-8")
+
+
+def _dump_value(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        return "[\n" + "".join(f"  {_dump_value(v)},\n" for v in value) + "]"
+    # A TOML basic string: escape backslash, quote and control characters.
+    escaped = (str(value).replace("\\", "\\\\").replace('"', '\\"')
+               .replace("\n", "\\n").replace("\t", "\\t"))
+    escaped = "".join(c if ord(c) >= 0x20 and ord(c) != 0x7F else f"\\u{ord(c):04x}" for c in escaped)
+    return f'"{escaped}"'
+
+
+def _dump_toml(meta):
+    return "\n".join(f"{key} = {_dump_value(value)}" for key, value in meta.items() if value is not None)
+
+
+def dump_toml_tables(path, name, entries):
+    """Write [[name]] tables, one per entry, in the order given."""
+    blocks = [f"[[{name}]]\n{_dump_toml(entry)}\n" for entry in entries]
+    Path(path).write_text("\n".join(blocks), encoding="utf-8")

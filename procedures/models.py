@@ -1,0 +1,450 @@
+"""The leaflet library under document control.
+
+A Procedure is the stable identity of a leaflet (its slug and resource number are printed on
+paper, so they never change). Each LeafletVersion is one version of its text. Once published a
+version is frozen: its content can never be saved again, only its status can move on
+(published -> superseded or withdrawn), and editing starts a new draft.
+"""
+
+import datetime
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Max, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from . import markdown, readability
+from .middleware import write_contacts_snapshot
+from .sections import SECTIONS
+
+DEFAULT_REVIEW_MONTHS = 36
+DEFAULT_LANGUAGE = "en"  # leaflets in English are served without a URL prefix
+
+
+def add_months(day, months):
+    """The same day `months` later, or the month's last day (29 Feb + 12 months = 28 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=min(day.day, candidate))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has a 28th")
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(unique=True)
+    summary = models.CharField(max_length=200, help_text="One plain sentence shown under the name.")
+    position = models.PositiveIntegerField(default=0, help_text="Lower numbers come first.")
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("procedures:category", args=[self.slug])
+
+
+class ProcedureQuerySet(models.QuerySet):
+    def with_published_leaflet(self):
+        """Procedures a patient can read: those with a live English leaflet."""
+        return self.filter(
+            versions__status=LeafletVersion.Status.PUBLISHED,
+            versions__language=DEFAULT_LANGUAGE,
+        ).distinct()
+
+
+class Procedure(models.Model):
+    title = models.CharField(max_length=200, help_text="The name patients will see, in plain words.")
+    slug = models.SlugField(
+        unique=True, help_text="Part of the web address. It is printed on paper: never change it."
+    )
+    resource_number = models.CharField(
+        max_length=20,
+        unique=True,
+        help_text="Document-control number, for example IR-014. Printed on every copy.",
+    )
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="procedures")
+    summary = models.CharField(
+        max_length=300, help_text="One plain sentence shown in lists and search results."
+    )
+    lay_names = models.TextField(
+        blank=True,
+        help_text="Other words patients use for this, one per line (for example 'kidney tube').",
+    )
+    food_hours = models.DecimalField(
+        "stop food (hours before)",
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text="How many hours before arrival the patient stops eating. Leave blank if no fasting.",
+    )
+    clear_fluids_hours = models.DecimalField(
+        "stop clear fluids (hours before)",
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text="How many hours before arrival the patient stops drinking water and clear fluids.",
+    )
+    review_interval_months = models.PositiveIntegerField(
+        default=DEFAULT_REVIEW_MONTHS, help_text="How often the leaflet must be reviewed."
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_procedures",
+        help_text="The person reminded when a review is due.",
+    )
+
+    objects = ProcedureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self):
+        return f"{self.title} ({self.resource_number})"
+
+    def get_absolute_url(self):
+        return reverse("procedures:leaflet", args=[self.slug])
+
+    @property
+    def lay_name_list(self):
+        return [name.strip() for name in self.lay_names.splitlines() if name.strip()]
+
+
+class LeafletVersionQuerySet(models.QuerySet):
+    def published(self):
+        """The live versions patients read: one per procedure and language at most."""
+        return self.filter(status=LeafletVersion.Status.PUBLISHED)
+
+    def ever_published(self):
+        """Versions that were given to patients and so keep their stable URL."""
+        return self.filter(status__in=LeafletVersion.ARCHIVED_STATUSES)
+
+    def current(self, language=None):
+        return self.published().filter(language=language or DEFAULT_LANGUAGE)
+
+    def drafts(self):
+        return self.filter(status__in=LeafletVersion.EDITABLE_STATUSES)
+
+    def due_for_review(self, within=datetime.timedelta(0), today=None):
+        """Live versions whose review date has passed or falls within `within` from today."""
+        today = today or timezone.localdate()
+        return self.published().filter(next_review_due__lte=today + within)
+
+
+class PublishedVersionLocked(ValidationError):
+    pass
+
+
+class LeafletVersion(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        PUBLISHED = "published", "Published"
+        SUPERSEDED = "superseded", "Superseded"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    EDITABLE_STATUSES = (Status.DRAFT, Status.IN_REVIEW)
+    ARCHIVED_STATUSES = (Status.PUBLISHED, Status.SUPERSEDED)
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="versions")
+    language = models.CharField(max_length=10, default=DEFAULT_LANGUAGE, editable=False)
+    number = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Given when the version is published: 1, 2, 3… per procedure.",
+    )
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    sources = models.TextField(
+        blank=True,
+        help_text="Where the facts come from, one per line: organisation and document title.",
+    )
+    is_sample_content = models.BooleanField(
+        "sample content",
+        default=True,
+        help_text="Shows a notice that the text still needs approval by the local clinical team.",
+    )
+    last_reviewed = models.DateField(default=timezone.localdate)
+    next_review_due = models.DateField(
+        blank=True, help_text="Leave blank to set it from the procedure's review interval."
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="authored_versions",
+        editable=False,
+    )
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="approved_versions",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    retired_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When it was superseded or withdrawn."
+    )
+    reading_ease = models.FloatField(null=True, editable=False)
+    reading_grade = models.FloatField(null=True, editable=False)
+
+    objects = LeafletVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["procedure__title", "-number", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["procedure", "language", "number"], name="one_number_per_version"
+            ),
+            # At most one live version per leaflet and language; publish() supersedes first.
+            models.UniqueConstraint(
+                fields=["procedure", "language"],
+                condition=Q(status="published"),
+                name="one_published_version",
+            ),
+        ]
+        indexes = [
+            # published() lists and the review dashboard filter by status and review date.
+            models.Index(fields=["status", "next_review_due"], name="version_status_review"),
+        ]
+
+    def __str__(self):
+        label = f"v{self.number}" if self.number else "draft"
+        return f"{self.procedure.title} {label} ({self.get_status_display().lower()})"
+
+    def get_absolute_url(self):
+        if self.status == self.Status.PUBLISHED:
+            return reverse("procedures:leaflet", args=[self.procedure.slug])
+        if self.number:
+            return reverse("procedures:leaflet_version", args=[self.procedure.slug, self.number])
+        return reverse("admin:procedures_leafletversion_preview", args=[self.pk])
+
+    @property
+    def is_editable(self):
+        return self.status in self.EDITABLE_STATUSES
+
+    def sections(self):
+        """(section, html) pairs in reading order, for templates and the PDF."""
+        return [(s, getattr(self, s.html_field)) for s in SECTIONS]
+
+    @property
+    def source_list(self):
+        return [line.strip() for line in self.sources.splitlines() if line.strip()]
+
+    @property
+    def is_overdue(self):
+        return self.next_review_due < timezone.localdate()
+
+    # -- validation and saving -------------------------------------------------------------
+
+    def clean(self):
+        errors = {}
+        for section in SECTIONS:
+            problem = markdown.image_problem(getattr(self, section.field))
+            if problem:
+                errors[section.field] = problem
+        if self.next_review_due and self.last_reviewed and self.next_review_due <= self.last_reviewed:
+            errors["next_review_due"] = "The next review must come after the last review."
+        if errors:
+            raise ValidationError(errors)
+
+    def missing_sections(self):
+        return [s for s in SECTIONS if s.required and not getattr(self, s.field).strip()]
+
+    def save(self, *args, **kwargs):
+        # Checked against the database, not this object, so a stale copy cannot slip through.
+        stored = self.pk and type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
+        if self.status not in self.EDITABLE_STATUSES or (stored and stored not in self.EDITABLE_STATUSES):
+            raise PublishedVersionLocked(
+                "This version has been published and can no longer change. "
+                "Start a new draft to make changes."
+            )
+        if not self.next_review_due:
+            months = self.procedure.review_interval_months if self.procedure_id else DEFAULT_REVIEW_MONTHS
+            self.next_review_due = add_months(self.last_reviewed, months)
+        self.render()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if not self.is_editable:
+            raise PublishedVersionLocked("A version given to patients is kept for the record.")
+        return super().delete(*args, **kwargs)
+
+    def render(self):
+        """Markdown -> sanitised HTML for every section, glossary terms linked on first use."""
+        glossary = GlossaryTerm.objects.for_linking()
+        linked = set()
+        for section in SECTIONS:
+            html = markdown.render_markdown(getattr(self, section.field))
+            setattr(self, section.html_field, markdown.link_glossary(html, glossary, linked))
+        figures = readability.measure("\n".join(getattr(self, s.field) for s in SECTIONS))
+        self.reading_ease, self.reading_grade = figures.reading_ease, figures.grade
+
+    # -- workflow ---------------------------------------------------------------------------
+
+    def _set_status(self, **changes):
+        """The one way a locked version changes: its status and dates, never its content."""
+        type(self).objects.filter(pk=self.pk).update(**changes)
+        for field, value in changes.items():
+            setattr(self, field, value)
+
+    def submit_for_review(self):
+        if self.status != self.Status.DRAFT:
+            raise ValidationError("Only a draft can be sent for review.")
+        missing = self.missing_sections()
+        if missing:
+            raise ValidationError(
+                "Fill in every section before sending for review. Missing: "
+                + ", ".join(s.heading for s in missing)
+            )
+        self._set_status(status=self.Status.IN_REVIEW)
+
+    def return_to_draft(self):
+        if self.status != self.Status.IN_REVIEW:
+            raise ValidationError("Only a version in review can go back to draft.")
+        self._set_status(status=self.Status.DRAFT)
+
+    @transaction.atomic
+    def publish(self, approver=None, number=None):
+        """Make this version the live one; the previous live version becomes superseded.
+
+        `number` is for loading a library whose files already carry version numbers;
+        otherwise the next number is taken.
+        """
+        if self.status not in self.EDITABLE_STATUSES:
+            raise ValidationError("This version has already been published or retired.")
+        missing = self.missing_sections()
+        if missing:
+            raise ValidationError(
+                "A leaflet cannot be published with empty sections: "
+                + ", ".join(s.heading for s in missing)
+            )
+        # Lock the procedure row so two approvers publishing at once get consecutive numbers.
+        Procedure.objects.select_for_update().filter(pk=self.procedure_id).first()
+        siblings = type(self).objects.filter(procedure_id=self.procedure_id, language=self.language)
+        now = timezone.now()
+        for previous in siblings.published():
+            previous._set_status(status=self.Status.SUPERSEDED, retired_at=now)
+        highest = siblings.aggregate(Max("number"))["number__max"] or 0
+        if number is not None and number <= highest:
+            raise ValidationError(f"Version {number} is not after the latest version, {highest}.")
+        self._set_status(
+            status=self.Status.PUBLISHED, number=number or highest + 1, published_at=now,
+            approver=approver,
+        )
+
+    def withdraw(self):
+        if self.status != self.Status.PUBLISHED:
+            raise ValidationError("Only the live version can be withdrawn.")
+        self._set_status(status=self.Status.WITHDRAWN, retired_at=timezone.now())
+
+    def start_new_draft(self, author=None):
+        """A new draft carrying this version's content, for editing a published leaflet."""
+        draft = LeafletVersion(
+            procedure=self.procedure,
+            language=self.language,
+            sources=self.sources,
+            is_sample_content=self.is_sample_content,
+            last_reviewed=timezone.localdate(),
+            author=author,
+            **{s.field: getattr(self, s.field) for s in SECTIONS},
+        )
+        draft.save()
+        return draft
+
+
+for _section in SECTIONS:
+    LeafletVersion.add_to_class(
+        _section.field, models.TextField(_section.heading, blank=True, help_text=_section.help_text)
+    )
+    LeafletVersion.add_to_class(_section.html_field, models.TextField(blank=True, editable=False))
+
+
+class Department(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    site = models.CharField(max_length=200, help_text="The hospital or building.")
+    address = models.TextField()
+    phone = models.CharField(max_length=40)
+    email = models.EmailField(blank=True)
+    opening_hours = models.TextField(help_text="One line per day or group of days.")
+    urgent_advice = models.TextField(
+        help_text="What to do if something is wrong after a procedure (Markdown)."
+    )
+    urgent_advice_html = models.TextField(blank=True, editable=False)
+    out_of_hours = models.TextField(
+        blank=True, help_text="Who to call when the department is closed (Markdown)."
+    )
+    out_of_hours_html = models.TextField(blank=True, editable=False)
+    arrival_instructions = models.TextField(
+        blank=True, help_text="Where to go on the day, parking, buses (Markdown)."
+    )
+    arrival_instructions_html = models.TextField(blank=True, editable=False)
+    procedures = models.ManyToManyField(Procedure, blank=True, related_name="departments")
+
+    class Meta:
+        ordering = ["site", "name"]
+
+    def __str__(self):
+        return f"{self.name}, {self.site}"
+
+    def get_absolute_url(self):
+        return reverse("procedures:department", args=[self.slug])
+
+    @property
+    def phone_link(self):
+        return "tel:" + re.sub(r"[^\d+]", "", self.phone)
+
+    def save(self, *args, **kwargs):
+        for field in ("urgent_advice", "out_of_hours", "arrival_instructions"):
+            setattr(self, f"{field}_html", markdown.render_markdown(getattr(self, field)))
+        super().save(*args, **kwargs)
+        transaction.on_commit(lambda: write_contacts_snapshot(Department.objects.all()))
+
+
+class GlossaryTermQuerySet(models.QuerySet):
+    def for_linking(self):
+        return list(self.values_list("slug", "term", "also"))
+
+
+class GlossaryTerm(models.Model):
+    term = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(unique=True)
+    definition = models.TextField(help_text="One or two short sentences in plain words.")
+    also = models.TextField(
+        blank=True, help_text="Other forms of the word used in leaflets, one per line (plurals)."
+    )
+
+    objects = GlossaryTermQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["term"]
+
+    def __str__(self):
+        return self.term
+
+    def save(self, *args, **kwargs):
+        self.slug = self.slug or slugify(self.term)
+        super().save(*args, **kwargs)

@@ -1,0 +1,102 @@
+"""The admin editor's live preview and image upload, for signed-in staff only.
+
+django-markdownx ships these endpoints open to anyone; here they require a staff login, the
+preview runs the same sanitiser as saving, and an upload is accepted only when Pillow can read
+it as a real JPEG, PNG, GIF or WebP whose file name matches. The image is re-encoded before it
+is stored, which also drops hidden metadata such as a phone's GPS position.
+"""
+
+from functools import wraps
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.template.defaultfilters import filesizeformat
+from django.views.decorators.http import require_POST
+from markdownx.forms import ImageForm
+from markdownx.views import ImageUploadView
+from PIL import Image
+
+from .markdown import render_markdown
+
+# Pillow's own limit is a warning at 89 million pixels; a leaflet picture needs far fewer,
+# and refusing early protects the server from "decompression bomb" files.
+MAX_IMAGE_PIXELS = 25_000_000
+EXTENSIONS = {"JPEG": {".jpg", ".jpeg"}, "PNG": {".png"}, "GIF": {".gif"}, "WEBP": {".webp"}}
+
+
+def staff_only(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not (request.user.is_authenticated and request.user.is_active and request.user.is_staff):
+            return JsonResponse({"error": "Please sign in to the admin first."}, status=403)
+        return view(request, *args, **kwargs)
+
+    return require_POST(wrapper)
+
+
+@staff_only
+def markdown_preview(request):
+    return HttpResponse(render_markdown(request.POST.get("content", "")))
+
+
+class LeafletImageForm(ImageForm):
+    def clean(self):
+        upload = self.cleaned_data.get("image")
+        if not upload:
+            raise forms.ValidationError("Choose a picture to upload.")
+        limit = settings.MARKDOWNX_UPLOAD_MAX_SIZE
+        if upload.size > limit:
+            raise forms.ValidationError(
+                f"This picture is {filesizeformat(upload.size)}. The largest allowed is "
+                f"{filesizeformat(limit)}: please make it smaller and try again."
+            )
+        refusal = (
+            "This file is not a picture we can use. Upload a JPEG, PNG, GIF or WebP photo or "
+            "drawing (SVG drawings are not allowed)."
+        )
+        try:
+            with Image.open(upload) as image:
+                width, height = image.size
+                kind = image.format
+                if width * height > MAX_IMAGE_PIXELS:
+                    raise forms.ValidationError(
+                        f"This picture is {width} × {height} pixels, which is too large. "
+                        "Please make it smaller than 5000 × 5000 pixels."
+                    )
+                image.verify()
+        except forms.ValidationError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise forms.ValidationError("This picture is too large to open safely.") from None
+        except Exception:  # Pillow raises many kinds of error for a damaged or fake image
+            raise forms.ValidationError(refusal) from None
+        if kind not in EXTENSIONS:
+            raise forms.ValidationError(refusal)
+        if Path(upload.name).suffix.lower() not in EXTENSIONS[kind]:
+            raise forms.ValidationError(
+                f"This file is a {kind} picture but its name ends in "
+                f"'{Path(upload.name).suffix or 'nothing'}'. Rename it to end in "
+                f"{' or '.join(sorted(EXTENSIONS[kind]))} and try again."
+            )
+        # markdownx picks the encoder from the declared content type: use the real one.
+        upload.content_type = Image.MIME[kind]
+        upload.seek(0)
+        return upload
+
+
+class LeafletImageUploadView(ImageUploadView):
+    form_class = LeafletImageForm
+
+    def form_invalid(self, form):
+        message = " ".join(form.non_field_errors()) or "Choose a picture to upload."
+        return JsonResponse({"image": [message]}, status=400)
+
+    def form_valid(self, form):
+        # markdownx inserts the picture with an empty description; the editor's save then
+        # asks the nurse to write one, so no picture reaches patients unlabelled.
+        return JsonResponse({"image_code": f"![]({form.save(commit=True)})"})
+
+
+image_upload = staff_only(LeafletImageUploadView.as_view())

@@ -1,0 +1,102 @@
+"""Shared fixtures: a few named people and small leaflets built through the real models."""
+
+import datetime
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from procedures.library import load_library
+from procedures.models import Category, Department, LeafletVersion, Procedure
+from procedures.sections import SECTIONS
+
+
+@pytest.fixture(autouse=True)
+def _isolated_files(settings, tmp_path):
+    # Uploads and the outage contacts file go to a temporary folder, never the repo.
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.OUTAGE_CONTACTS_FILE = tmp_path / "var" / "outage-contacts.json"
+
+
+def section_text(**overrides):
+    text = {s.field: f"Plain words about {s.heading.lower()}" for s in SECTIONS}
+    text.update(overrides)
+    return text
+
+
+@pytest.fixture
+def category(db):
+    return Category.objects.create(name="Biopsies", slug="biopsy", summary="Taking a small sample.")
+
+
+@pytest.fixture
+def make_procedure(category):
+    count = iter(range(1, 1000))
+
+    def make(slug="kidney-biopsy", title=None, **fields):
+        n = next(count)
+        return Procedure.objects.create(
+            slug=slug,
+            title=title or slug.replace("-", " ").capitalize(),
+            resource_number=fields.pop("resource_number", f"IR-T{n:03d}"),
+            category=fields.pop("category", category),
+            summary=fields.pop("summary", "A short plain summary."),
+            **fields,
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_draft():
+    def make(procedure, **sections):
+        return LeafletVersion.objects.create(
+            procedure=procedure,
+            sources="Society of Interventional Radiology: standards of practice",
+            last_reviewed=datetime.date(2026, 11, 1),
+            **section_text(**sections),
+        )
+
+    return make
+
+
+@pytest.fixture
+def published(make_procedure, make_draft):
+    """A procedure with one published version (v1)."""
+    procedure = make_procedure("kidney-biopsy", title="Kidney biopsy")
+    version = make_draft(procedure)
+    version.publish()
+    return version
+
+
+@pytest.fixture
+def department(db):
+    return Department.objects.create(
+        name="Interventional Radiology",
+        slug="test-ir",
+        site="Testford General Hospital",
+        address="Level 2\nTestford",
+        phone="01632 960 555",
+        email="ir@example.org",
+        opening_hours="Monday to Friday, 8am to 6pm",
+        urgent_advice="Call us in working hours. Out of hours call **NHS 111**.",
+    )
+
+
+@pytest.fixture
+def library(db):
+    """The real leaflet library from content/, loaded as `./dev run` loads it."""
+    load_library(settings.CONTENT_DIR)
+
+
+@pytest.fixture
+def staff(db):
+    return get_user_model().objects.create_user(
+        "nurse", password="a long test password 1", is_staff=True, is_superuser=True
+    )
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
