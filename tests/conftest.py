@@ -16,6 +16,11 @@ def _isolated_files(settings, tmp_path):
     # Uploads and the outage contacts file go to a temporary folder, never the repo.
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.OUTAGE_CONTACTS_FILE = tmp_path / "var" / "outage-contacts.json"
+    # Production's hashed static files need collectstatic first; tests read static/ directly.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 def section_text(**overrides):
