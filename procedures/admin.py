@@ -106,12 +106,14 @@ class LeafletVersionAdmin(admin.ModelAdmin):
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
-        if obj and not obj.is_editable:
-            # Published, superseded and withdrawn versions are the record: look, don't touch.
-            return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
         if obj:
             return [*self.readonly_fields, "procedure"]
         return self.readonly_fields
+
+    # Published, superseded and withdrawn versions are the record: the admin shows them
+    # view-only, and a POST to their change form is refused.
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or obj.is_editable)
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and (obj is None or obj.is_editable)
@@ -187,7 +189,7 @@ class LeafletVersionAdmin(admin.ModelAdmin):
 
     def workflow_view(self, request, pk, action):
         version = get_object_or_404(LeafletVersion, pk=pk)
-        if action not in WORKFLOW_ACTIONS or not self.has_change_permission(request, version):
+        if action not in WORKFLOW_ACTIONS or not self.has_change_permission(request):
             messages.error(request, "You are not allowed to do that.")
             return redirect(reverse("admin:procedures_leafletversion_change", args=[pk]))
         method, success = WORKFLOW_ACTIONS[action]
@@ -218,8 +220,7 @@ class LeafletVersionAdmin(admin.ModelAdmin):
         return redirect(reverse("admin:procedures_leafletversion_change", args=[draft.pk]))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        version = self.get_object(request, object_id)
-        extra_context = {**(extra_context or {}), "version": version}
+        extra_context = {**(extra_context or {}), "version": self.get_object(request, object_id)}
         return super().change_view(request, object_id, form_url, extra_context)
 
 

@@ -126,6 +126,21 @@ class Procedure(models.Model):
 
 
 class LeafletVersionQuerySet(models.QuerySet):
+    # Bulk operations skip save() and delete(), so the record is guarded here as well.
+    STATUS_FIELDS = {"status", "number", "published_at", "retired_at", "approver", "approver_id"}
+
+    def delete(self):
+        if self.exclude(status__in=LeafletVersion.EDITABLE_STATUSES).exists():
+            raise PublishedVersionLocked("A version given to patients is kept for the record.")
+        return super().delete()
+
+    def update(self, **changes):
+        if set(changes) - self.STATUS_FIELDS and self.exclude(
+            status__in=LeafletVersion.EDITABLE_STATUSES
+        ).exists():
+            raise PublishedVersionLocked("A published version's content can never change.")
+        return super().update(**changes)
+
     def published(self):
         """The live versions patients read: one per procedure and language at most."""
         return self.filter(status=LeafletVersion.Status.PUBLISHED)

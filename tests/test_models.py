@@ -127,3 +127,12 @@ def test_due_for_review_lists_live_versions_near_their_date(published, make_proc
 
 def test_readability_is_measured_on_save(published):
     assert published.reading_ease is not None and published.reading_grade is not None
+
+
+def test_bulk_updates_and_deletes_cannot_touch_published_text(published):
+    with pytest.raises(PublishedVersionLocked):
+        LeafletVersion.objects.all().update(risks="Bulk rewrite")
+    with pytest.raises(PublishedVersionLocked):
+        LeafletVersion.objects.all().delete()
+    published.refresh_from_db()
+    assert published.risks != "Bulk rewrite"

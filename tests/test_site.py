@@ -1,0 +1,139 @@
+"""Site-wide promises: every public page works, has one h1 and a language, and failures
+are explained in plain words."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from procedures.models import Category, Department, Procedure
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def public_urls():
+    urls = [
+        reverse("procedures:home"),
+        reverse("procedures:list"),
+        reverse("procedures:departments"),
+        reverse("procedures:glossary"),
+        reverse("procedures:search"),
+        reverse("procedures:search") + "?q=kidney",
+        reverse("procedures:search") + "?q=nothing-matches-this",
+    ]
+    urls += [c.get_absolute_url() for c in Category.objects.all()]
+    urls += [d.get_absolute_url() for d in Department.objects.all()]
+    for procedure in Procedure.objects.all():
+        urls += [procedure.get_absolute_url(), reverse("procedures:leaflet_print", args=[procedure.slug])]
+    return urls
+
+
+def test_every_public_page_answers_with_one_h1_and_a_language(client, library):
+    urls = public_urls()
+    assert len(urls) > 60
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        assert len(re.findall(r"<h1[\s>]", html)) == 1, url
+        assert re.search(r'<html lang="en-GB"', html), url
+
+
+def test_unknown_addresses_get_a_helpful_404(client, library):
+    for url in ["/no-such-page/", "/procedures/no-such-leaflet/", "/procedures/nephrostomy/v/99/", "/departments/nowhere/"]:
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "We cannot find that page" in response.content.decode()
+        assert "Procedures A to Z" in response.content.decode()
+
+
+def test_a_server_error_shows_a_calm_page_without_details(rf):
+    from django.urls import get_resolver
+
+    handler, _ = get_resolver()._resolve_special(500)
+    response = handler(rf.get("/procedures/nephrostomy/"))
+    assert response.status_code == 500
+    body = response.content.decode()
+    assert "Sorry, something went wrong" in body
+    assert "999" in body and "NHS 111" in body
+
+
+def test_sitemap_lists_every_published_leaflet(client, library):
+    body = client.get("/sitemap.xml").content.decode()
+    for procedure in Procedure.objects.all():
+        assert f"/procedures/{procedure.slug}/</loc>" in body
+
+
+def test_healthz_checks_the_database(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.content == b"ok"
+
+
+def run_django(code, tmp_path, **env):
+    """Run code in a fresh Python process with production-like settings."""
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "ir_portal.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "x" * 50,
+        "DJANGO_ALLOWED_HOSTS": "testserver",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
+        **env,
+    }
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    result = run_django("import django; django.setup()", tmp_path, DJANGO_SECRET_KEY="")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_demo_admin_is_refused_when_debug_is_off(tmp_path):
+    result = run_django(
+        "import django; django.setup(); from django.core.management import call_command; "
+        "call_command('create_demo_admin')",
+        tmp_path,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+    )
+    assert result.returncode != 0
+    assert "Refusing to create a demo account" in result.stderr
+
+
+def test_with_the_database_down_patients_get_phone_numbers_not_an_error(tmp_path, department):
+    contacts = tmp_path / "contacts.json"
+    from procedures.middleware import write_contacts_snapshot
+    from django.test import override_settings
+
+    with override_settings(OUTAGE_CONTACTS_FILE=contacts):
+        write_contacts_snapshot([department])
+    collect = run_django(
+        "import django; django.setup(); from django.core.management import call_command; "
+        "call_command('collectstatic', interactive=False, verbosity=0)",
+        tmp_path,
+    )
+    assert collect.returncode == 0, collect.stderr
+    # Port 1 on loopback: nothing listens, so every connection is refused, as in an outage.
+    result = run_django(
+        "import django, json; django.setup(); from django.test import Client; c = Client(); "
+        "pages = [c.get(u) for u in ['/', '/procedures/nephrostomy/', '/departments/']]; "
+        "print(json.dumps([[p.status_code, p.content.decode()] for p in pages]))",
+        tmp_path,
+        DATABASE_URL="postgres://postgres@127.0.0.1:1/portal",
+        IR_OUTAGE_CONTACTS_FILE=str(contacts),
+    )
+    assert result.returncode == 0, result.stderr
+    for status, body in json.loads(result.stdout):
+        assert status == 503
+        assert "unavailable for a short time" in body
+        assert "01632 960 555" in body and "NHS 111" in body and "999" in body
+        assert "Traceback" not in body and "OperationalError" not in body
