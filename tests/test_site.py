@@ -57,7 +57,7 @@ def test_unknown_addresses_get_a_helpful_404(client, library):
 def test_a_server_error_shows_a_calm_page_without_details(rf):
     from django.urls import get_resolver
 
-    handler, _ = get_resolver()._resolve_special(500)
+    handler = get_resolver().resolve_error_handler(500)
     response = handler(rf.get("/procedures/nephrostomy/"))
     assert response.status_code == 500
     body = response.content.decode()
