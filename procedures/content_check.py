@@ -102,20 +102,22 @@ def check_library(content_dir, today):
         _check_leaflet(leaflet, known, today, report)
 
     for slug in REQUIRED_LEAFLETS:
-        if False:
+        if slug not in known["leaflets"]:
             report.problems.append(Problem(content_dir / "leaflets" / f"{slug}.md", 0,
                                            f"required leaflet '{slug}' is missing"))
     departments_path = content_dir / "departments.toml"
     for entry in departments:
         for slug in entry.get("procedures", []):
             if slug not in known["leaflets"]:
+                # Several departments list the same procedure: point at this department's.
+                after = _line_of(departments_path, f'slug = "{entry.get("slug")}"')
                 report.problems.append(Problem(
-                    departments_path, _line_of(departments_path, f'"{slug}"'),
+                    departments_path, _line_of(departments_path, f'"{slug}"', after),
                     f"department '{entry.get('slug')}' offers '{slug}', which has no leaflet",
                 ))
     if len(glossary) < MIN_GLOSSARY_TERMS:
         report.problems.append(Problem(content_dir / "glossary.toml", 0,
-                                       f"glossary has {len(glossary)} terms (at least {MIN_GLOSSARY_TERMS})"))
+                                       f"the glossary has only {len(glossary)} terms; it needs at least {MIN_GLOSSARY_TERMS}"))
     return report
 
 
@@ -134,9 +136,10 @@ def _tables(path, key, report):
     return entries
 
 
-def _line_of(path, text):
+def _line_of(path, text, after=0):
+    """The first line after line `after` that mentions `text`, or 0."""
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if text in line:
+        if number > after and text in line:
             return number
     return 0
 

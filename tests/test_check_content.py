@@ -75,6 +75,7 @@ def test_a_missing_required_leaflet_fails_naming_it(content):
     passed, output = run_check(content)
     assert not passed
     assert "required leaflet 'cryoablation' is missing" in output
+    assert "department 'northgate-ir' offers 'cryoablation', which has no leaflet" in output
     assert "28 leaflets checked" in output
 
 
@@ -159,6 +160,15 @@ def test_working_internal_links_pass(content):
     assert passed, output
 
 
+def test_an_unknown_category_and_a_short_glossary_fail(content):
+    path = edit_leaflet(content, "nephrostomy", meta={"category": "kidneys"})
+    (content / "glossary.toml").write_text('[[term]]\nterm = "Stent"\ndefinition = "A thin tube."\n')
+    passed, output = run_check(content)
+    assert not passed
+    assert f"nephrostomy.md:{line_of(path, 'category =')}: unknown category 'kidneys'" in output
+    assert "glossary.toml: the glossary has only 1 terms; it needs at least 40" in output
+
+
 def test_every_problem_is_reported_not_just_the_first(content):
     edit_leaflet(content, "nephrostomy", drop_meta=["sample_content"])
     edit_leaflet(content, "lumbar-puncture", drop_sections=["risks"])
@@ -167,3 +177,15 @@ def test_every_problem_is_reported_not_just_the_first(content):
     assert "nephrostomy.md:1: 'sample_content = true' is missing" in output
     assert "lumbar-puncture.md: section 'What are the risks?' is missing or empty" in output
     assert "29 leaflets checked: 2 errors" in output
+
+
+def test_a_hard_section_fails_on_reading_ease(content):
+    jargon = " ".join([
+        "Percutaneous nephrostomy necessitates comprehensive preprocedural haematological evaluation.",
+        "Anticoagulation medication discontinuation requires individualised multidisciplinary consideration.",
+        "Interventional radiological catheterisation utilises fluoroscopic visualisation alongside ultrasonographic localisation.",
+    ] * 3)
+    path = edit_leaflet(content, "nephrostomy", sections={"before": jargon})
+    passed, output = run_check(content)
+    assert not passed
+    assert f"nephrostomy.md:{line_of(path, '## Getting ready')}: section 'Getting ready' is hard to read" in output

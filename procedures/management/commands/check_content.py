@@ -10,7 +10,7 @@ from procedures.content_check import check_library
 
 class Command(BaseCommand):
     help = ("Check the leaflet files in content/ for missing or hard-to-read text, overdue reviews, "
-            "missing pictures' descriptions and broken links. Reads the files, not the database.")
+            "pictures without descriptions and broken links. Reads the files, not the database.")
 
     def add_arguments(self, parser):
         parser.add_argument("--content-dir", default=settings.CONTENT_DIR)
