@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "markdownx",
+    "simple_history",
     "procedures",
 ]
 
@@ -58,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",  # records who saved each draft
     "procedures.middleware.DatabaseUnavailableMiddleware",
 ]
 
@@ -180,3 +182,7 @@ LOGGING = {
 OUTAGE_CONTACTS_FILE = Path(
     os.environ.get("IR_OUTAGE_CONTACTS_FILE", BASE_DIR / "var" / "outage-contacts.json")
 )
+
+# Which request header holds the patient's address, for feedback flood control only (never
+# stored). Behind a proxy, set it to the header the proxy sets, for example HTTP_X_REAL_IP.
+FEEDBACK_CLIENT_IP_HEADER = os.environ.get("IR_CLIENT_IP_HEADER", "REMOTE_ADDR")

@@ -6,16 +6,25 @@ A version that patients have seen is shown read-only; its page offers "Start a n
 
 import datetime
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, F, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.dateparse import parse_date
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 from markdownx.widgets import AdminMarkdownxWidget
+from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Category, Department, GlossaryTerm, LeafletVersion, Procedure
+from . import history
+from .models import (
+    Category, Department, Feedback, GlossaryTerm, LeafletVersion, Procedure, WorkflowEvent,
+)
+from .readability import measure
 from .sections import SECTION_FIELDS, SECTIONS
 
 
@@ -69,17 +78,64 @@ class ReviewDueFilter(admin.SimpleListFilter):
         return queryset
 
 
+# Each workflow button: (LeafletVersion method, button label, message on success, comment rule)
 WORKFLOW_ACTIONS = {
-    # button in the URL: (LeafletVersion method, message on success)
-    "submit": ("submit_for_review", "Sent for review."),
-    "return": ("return_to_draft", "Returned to draft."),
-    "publish": ("publish", "Published: patients now see this version."),
-    "withdraw": ("withdraw", "Withdrawn: patients no longer see this leaflet."),
+    "submit": ("submit_for_review", "Send for review", "Sent for review.", "optional"),
+    "return": ("return_to_draft", "Send back to draft", "Sent back to the editor.", "required"),
+    "publish": ("publish", "Approve and publish", "Published: patients now see this version.", "optional"),
+    "withdraw": ("withdraw", "Withdraw from patients", "Withdrawn: patients no longer see this leaflet.", "optional"),
+    "review": ("record_review_without_change", "Record a review with no change",
+               "Review recorded: the review dates are updated in a new version.", "none"),
 }
 
 
+class LeafletVersionForm(forms.ModelForm):
+    """The draft form, with optimistic locking: two nurses can open the same draft, but the
+    second to save is stopped, shown what the first changed, and loses nothing."""
+
+    # The revision this editor opened; not the model's field, which only the lock may move.
+    opened_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "opened_revision" in self.fields and self.instance.pk:
+            self.fields["opened_revision"].initial = self.instance.revision
+
+    def _post_clean(self):
+        super()._post_clean()
+        if not self.instance.pk or self.errors:
+            return
+        expected = self.cleaned_data.get("opened_revision")
+        # One conditional UPDATE is the lock: it holds the row until the admin's transaction
+        # commits, and a second editor's UPDATE then finds the revision moved on and claims
+        # nothing. save() below moves the instance to the revision claimed here.
+        claimed = LeafletVersion.objects.filter(
+            pk=self.instance.pk, revision=expected, status__in=LeafletVersion.EDITABLE_STATUSES
+        ).update(revision=F("revision") + 1)
+        if claimed:
+            self.instance.revision = expected
+            return
+        current = LeafletVersion.objects.get(pk=self.instance.pk)
+        started_from = current.history.filter(revision=expected).order_by("-history_date").first()
+        latest = current.history.order_by("-history_date").first()
+        who = latest.history_user.get_full_name() or latest.history_user.get_username() if latest and latest.history_user else "Someone"
+        changed = history.changed_headings(started_from, current) if started_from else []
+        self.conflict = history.section_diffs(started_from, current) if started_from else []
+        self.add_error(
+            None,
+            f"{who} saved this draft while you were editing it, so nothing was saved. "
+            f"Your text is still in the boxes below. They changed: "
+            f"{', '.join(changed) or 'the review details'}. Compare their changes (shown above "
+            f"the form), then press Save again to keep your text instead of theirs.",
+        )
+        # Saving again now is a deliberate choice made after seeing their changes.
+        self.data = self.data.copy()
+        self.data["opened_revision"] = current.revision
+
+
 @admin.register(LeafletVersion)
-class LeafletVersionAdmin(admin.ModelAdmin):
+class LeafletVersionAdmin(SimpleHistoryAdmin):
+    form = LeafletVersionForm
     list_display = [
         "procedure", "version_label", "status", "last_reviewed", "next_review_due",
         "reading_ease", "updated_at",
@@ -89,9 +145,10 @@ class LeafletVersionAdmin(admin.ModelAdmin):
     list_select_related = ["procedure"]
     autocomplete_fields = ["procedure"]
     readonly_fields = ["status_summary", "readability"]
+    history_list_display = ["status", "revision"]
 
     fieldsets = [
-        (None, {"fields": ["status_summary", "procedure", "is_sample_content"]}),
+        (None, {"fields": ["status_summary", "procedure", "is_sample_content", "opened_revision"]}),
         *[
             (section.heading, {"fields": [section.field], "description": section.help_text})
             for section in SECTIONS
@@ -122,6 +179,9 @@ class LeafletVersionAdmin(admin.ModelAdmin):
         if not change:
             obj.author = request.user
         super().save_model(request, obj, form, change)
+        if not change:
+            WorkflowEvent.objects.create(version=obj, actor=request.user, to_status=obj.status,
+                                         comment="Draft created")
 
     @admin.display(description="version")
     def version_label(self, obj):
@@ -144,33 +204,38 @@ class LeafletVersionAdmin(admin.ModelAdmin):
     def readability(self, obj):
         if obj.reading_ease is None:
             return "Shown after saving."
+        rows = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((s.heading, f.reading_ease, f.grade, f.words)
+             for s in SECTIONS for f in [measure(getattr(obj, s.field))]),
+        )
         return format_html(
-            "Reading ease {} (aim for 60 or more) · school grade {} (aim for 8 or less)",
-            obj.reading_ease,
-            obj.reading_grade,
+            "<p>Whole leaflet: reading ease {} (aim for 60 or more) · school grade {} "
+            "(aim for 8 or less)</p><table><thead><tr><th scope='col'>Section</th>"
+            "<th scope='col'>Reading ease</th><th scope='col'>Grade</th><th scope='col'>Words</th>"
+            "</tr></thead><tbody>{}</tbody></table>",
+            obj.reading_ease, obj.reading_grade, rows,
         )
 
-    # -- workflow buttons and draft preview -------------------------------------------------
+    # -- extra admin pages: preview, workflow, compare, restore, live-on, dashboard --------
 
     def get_urls(self):
+        def view(name, route, function):
+            return path(route, self.admin_site.admin_view(function), name=f"procedures_leafletversion_{name}")
+
         return [
-            path(
-                "<int:pk>/preview/",
-                self.admin_site.admin_view(self.preview_view),
-                name="procedures_leafletversion_preview",
-            ),
-            path(
-                "<int:pk>/workflow/<str:action>/",
-                self.admin_site.admin_view(require_POST(self.workflow_view)),
-                name="procedures_leafletversion_workflow",
-            ),
-            path(
-                "<int:pk>/new-draft/",
-                self.admin_site.admin_view(require_POST(self.new_draft_view)),
-                name="procedures_leafletversion_new_draft",
-            ),
+            view("dashboard", "dashboard/", self.dashboard_view),
+            view("live_on", "live-on/", self.live_on_view),
+            view("preview", "<int:pk>/preview/", self.preview_view),
+            view("workflow", "<int:pk>/workflow/<str:action>/", self.workflow_view),
+            view("new_draft", "<int:pk>/new-draft/", require_POST(self.new_draft_view)),
+            view("compare", "<int:pk>/compare/", self.compare_view),
+            view("restore", "<int:pk>/restore/", require_POST(self.restore_view)),
             *super().get_urls(),
         ]
+
+    def _back(self, pk):
+        return redirect(reverse("admin:procedures_leafletversion_change", args=[pk]))
 
     def preview_view(self, request, pk):
         version = get_object_or_404(LeafletVersion.objects.select_related("procedure"), pk=pk)
@@ -188,40 +253,164 @@ class LeafletVersionAdmin(admin.ModelAdmin):
         )
 
     def workflow_view(self, request, pk, action):
-        version = get_object_or_404(LeafletVersion, pk=pk)
-        if action not in WORKFLOW_ACTIONS or not self.has_change_permission(request):
-            messages.error(request, "You are not allowed to do that.")
-            return redirect(reverse("admin:procedures_leafletversion_change", args=[pk]))
-        method, success = WORKFLOW_ACTIONS[action]
-        try:
-            if method == "publish":
-                version.publish(approver=request.user)
+        """GET asks to confirm (and for a comment); POST does it. The model checks the rights."""
+        version = get_object_or_404(LeafletVersion.objects.select_related("procedure"), pk=pk)
+        if action not in WORKFLOW_ACTIONS:
+            raise Http404
+        method, label, success, comment_rule = WORKFLOW_ACTIONS[action]
+        error, status = None, 200
+        if request.method == "POST":
+            comment = {} if comment_rule == "none" else {"comment": request.POST.get("comment", "")}
+            try:
+                result = getattr(version, method)(by=request.user, **comment)
+            except PermissionDenied as problem:
+                error, status = str(problem) or "You are not allowed to do that.", 403
+            except ValidationError as problem:
+                error, status = " ".join(problem.messages), 400
             else:
-                getattr(version, method)()
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, success)
-        return redirect(reverse("admin:procedures_leafletversion_change", args=[pk]))
+                messages.success(request, success)
+                return self._back(result.pk if isinstance(result, LeafletVersion) else pk)
+        return render(request, "admin/procedures/leafletversion/workflow.html", {
+            **self.admin_site.each_context(request), "version": version, "label": label,
+            "error": error, "comment_rule": comment_rule, "title": label, "opts": self.model._meta,
+        }, status=status)
 
     def new_draft_view(self, request, pk):
         version = get_object_or_404(LeafletVersion, pk=pk)
-        if not self.has_add_permission(request):
-            messages.error(request, "You are not allowed to start drafts.")
-            return redirect(reverse("admin:procedures_leafletversion_change", args=[pk]))
         existing = LeafletVersion.objects.drafts().filter(
             procedure=version.procedure, language=version.language
         ).first()
         if existing:
             messages.warning(request, "A draft of this leaflet already exists: carry on with it.")
-            return redirect(reverse("admin:procedures_leafletversion_change", args=[existing.pk]))
-        draft = version.start_new_draft(author=request.user)
+            return self._back(existing.pk)
+        try:
+            draft = version.start_new_draft(by=request.user)
+        except PermissionDenied as problem:
+            messages.error(request, str(problem))
+            return self._back(pk)
         messages.success(request, "New draft started from this version. Patients still see the published one.")
-        return redirect(reverse("admin:procedures_leafletversion_change", args=[draft.pk]))
+        return self._back(draft.pk)
+
+    def compare_view(self, request, pk):
+        version = get_object_or_404(LeafletVersion.objects.select_related("procedure"), pk=pk)
+        choices = history.choices_for(version.procedure)
+        default_old = next((c.key for c in choices if c.record != version and isinstance(c.record, LeafletVersion)), None)
+        older = history.find(choices, request.GET.get("a", default_old))
+        newer = history.find(choices, request.GET.get("b", f"v{version.pk}"))
+        return render(request, "admin/procedures/leafletversion/compare.html", {
+            **self.admin_site.each_context(request), "version": version, "choices": choices,
+            "older": older, "newer": newer, "opts": self.model._meta,
+            "title": f"Compare versions of {version.procedure.title}",
+            "diffs": history.section_diffs(older.record, newer.record) if older and newer else None,
+        })
+
+    def restore_view(self, request, pk):
+        """Copy an older version's text into a new draft; the record itself never changes."""
+        version = get_object_or_404(LeafletVersion, pk=pk)
+        chosen = history.find(history.choices_for(version.procedure), request.POST.get("key", ""))
+        if chosen is None:
+            raise Http404
+        if LeafletVersion.objects.drafts().filter(procedure=version.procedure, language=version.language).exists():
+            messages.error(request, "This leaflet already has a draft. Publish or delete it first, then restore.")
+            return redirect(reverse("admin:procedures_leafletversion_compare", args=[pk]) + f"?a={chosen.key}")
+        fields = {field: getattr(chosen.record, field) for field, _ in history.COMPARED_FIELDS}
+        try:
+            draft = version.start_new_draft(by=request.user, **fields)
+        except PermissionDenied as problem:
+            messages.error(request, str(problem))
+            return self._back(pk)
+        messages.success(request, f"A new draft now holds the text of: {chosen.label}.")
+        return self._back(draft.pk)
+
+    def live_on_view(self, request):
+        """Which version was a patient given on a day? For complaints and audits."""
+        procedures = Procedure.objects.order_by("title")
+        chosen_procedure = request.GET.get("procedure")
+        day = parse_date(request.GET.get("date", "") or "")
+        live = None
+        if chosen_procedure and day:
+            live = LeafletVersion.objects.live_on(day).filter(procedure_id=chosen_procedure, language="en").select_related("procedure", "approver").first()
+        return render(request, "admin/procedures/leafletversion/live_on.html", {
+            **self.admin_site.each_context(request), "procedures": procedures,
+            "chosen_procedure": chosen_procedure, "day": day, "live": live,
+            "asked": bool(chosen_procedure and day), "opts": self.model._meta,
+            "title": "Which version was live on a date?",
+        })
+
+    def dashboard_view(self, request):
+        today = timezone.localdate()
+        live = LeafletVersion.objects.published().select_related("procedure__owner").annotate(
+            useful_yes=Count("feedback", filter=Q(feedback__useful=True)),
+            useful_no=Count("feedback", filter=Q(feedback__useful=False)),
+        ).order_by("next_review_due")
+        overdue = [v for v in live if v.next_review_due < today]
+        soon = [v for v in live if today <= v.next_review_due <= today + datetime.timedelta(days=90)]
+        by_owner = {}
+        for version in overdue + soon:
+            owner = version.procedure.owner
+            by_owner.setdefault(owner.get_full_name() or owner.get_username() if owner else "No owner", []).append(version)
+        return render(request, "admin/procedures/leafletversion/dashboard.html", {
+            **self.admin_site.each_context(request), "overdue": overdue, "soon": soon,
+            "by_owner": sorted(by_owner.items()), "opts": self.model._meta,
+            "title": "Review dashboard", "today": today,
+            "in_review": LeafletVersion.objects.filter(status="in_review").select_related("procedure"),
+            "recent_comments": Feedback.objects.exclude(comment="").select_related("version__procedure")[:20],
+            "feedback_rows": [v for v in live if v.useful_yes or v.useful_no],
+        })
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "version": self.get_object(request, object_id)}
-        return super().change_view(request, object_id, form_url, extra_context)
+        version = self.get_object(request, object_id)
+        context = {"version": version}
+        if version:
+            context.update(
+                can_edit=request.user.has_perm("procedures.change_leafletversion"),
+                can_add=request.user.has_perm("procedures.add_leafletversion"),
+                can_approve=request.user.has_perm("procedures.approve_leafletversion"),
+                can_withdraw=request.user.has_perm("procedures.withdraw_leafletversion"),
+                events=WorkflowEvent.objects.filter(
+                    version__procedure=version.procedure, version__language=version.language
+                ).select_related("actor", "version"),
+                feedback=Feedback.objects.filter(version__procedure=version.procedure).values(
+                    "version__number").annotate(
+                    yes=Count("pk", filter=Q(useful=True)), no=Count("pk", filter=Q(useful=False))
+                ).order_by("-version__number"),
+                comments=Feedback.objects.filter(version__procedure=version.procedure).exclude(comment="")[:10],
+            )
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **context})
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        form = context.get("adminform") and context["adminform"].form
+        context["conflict"] = getattr(form, "conflict", None)
+        return super().render_change_form(request, context, *args, **kwargs)
+
+
+@admin.register(WorkflowEvent)
+class WorkflowEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "version", "from_status", "to_status", "actor", "comment"]
+    list_filter = ["to_status"]
+    search_fields = ["version__procedure__title", "comment"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "version", "useful", "comment"]
+    list_filter = ["useful", "version__procedure__category"]
+    search_fields = ["version__procedure__title", "comment"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Department)

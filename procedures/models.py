@@ -10,12 +10,13 @@ import datetime
 import re
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from simple_history import register as keep_history
 
 from . import markdown, readability
 from .middleware import write_contacts_snapshot
@@ -109,6 +110,11 @@ class Procedure(models.Model):
         help_text="The person reminded when a review is due.",
     )
 
+    review_reminder_sent_on = models.DateField(
+        null=True, blank=True, editable=False,
+        help_text="When review_reminders last emailed the owner, so a daily run sends one a week.",
+    )
+
     objects = ProcedureQuerySet.as_manager()
 
     class Meta:
@@ -127,7 +133,8 @@ class Procedure(models.Model):
 
 class LeafletVersionQuerySet(models.QuerySet):
     # Bulk operations skip save() and delete(), so the record is guarded here as well.
-    STATUS_FIELDS = {"status", "number", "published_at", "retired_at", "approver", "approver_id"}
+    STATUS_FIELDS = {"status", "number", "published_at", "retired_at", "approver", "approver_id",
+                     "revision"}
 
     def delete(self):
         if self.exclude(status__in=LeafletVersion.EDITABLE_STATUSES).exists():
@@ -154,6 +161,17 @@ class LeafletVersionQuerySet(models.QuerySet):
 
     def drafts(self):
         return self.filter(status__in=LeafletVersion.EDITABLE_STATUSES)
+
+    def live_at(self, moment):
+        """The versions patients were shown at that moment (one per leaflet and language)."""
+        return self.filter(published_at__lte=moment).filter(
+            Q(retired_at__isnull=True) | Q(retired_at__gt=moment)
+        )
+
+    def live_on(self, day):
+        """The versions live at the end of `day`, local time: "which leaflet did they get?"."""
+        end = datetime.datetime.combine(day, datetime.time.max)
+        return self.live_at(timezone.make_aware(end))
 
     def due_for_review(self, within=datetime.timedelta(0), today=None):
         """Live versions whose review date has passed or falls within `within` from today."""
@@ -224,6 +242,9 @@ class LeafletVersion(models.Model):
     )
     reading_ease = models.FloatField(null=True, editable=False)
     reading_grade = models.FloatField(null=True, editable=False)
+    # Optimistic locking: each save of a draft claims the next revision, so an editor who
+    # saves over someone else's newer save is stopped and shown what changed.
+    revision = models.PositiveIntegerField(default=0, editable=False)
 
     objects = LeafletVersionQuerySet.as_manager()
 
@@ -243,6 +264,10 @@ class LeafletVersion(models.Model):
         indexes = [
             # published() lists and the review dashboard filter by status and review date.
             models.Index(fields=["status", "next_review_due"], name="version_status_review"),
+        ]
+        permissions = [
+            ("approve_leafletversion", "Can approve and publish leaflet versions"),
+            ("withdraw_leafletversion", "Can withdraw a published leaflet"),
         ]
 
     def __str__(self):
@@ -299,6 +324,8 @@ class LeafletVersion(models.Model):
         if not self.next_review_due:
             months = self.procedure.review_interval_months if self.procedure_id else DEFAULT_REVIEW_MONTHS
             self.next_review_due = add_months(self.last_reviewed, months)
+        if stored:
+            self.revision += 1  # see LeafletVersionForm: editors are stopped on a stale revision
         self.render()
         super().save(*args, **kwargs)
 
@@ -318,6 +345,8 @@ class LeafletVersion(models.Model):
         self.reading_ease, self.reading_grade = figures.reading_ease, figures.grade
 
     # -- workflow ---------------------------------------------------------------------------
+    # Each step checks who may take it and is logged. `by=None` is the system itself
+    # (load_content from files under version control); every person passes `by=request.user`.
 
     def _set_status(self, **changes):
         """The one way a locked version changes: its status and dates, never its content."""
@@ -325,69 +354,131 @@ class LeafletVersion(models.Model):
         for field, value in changes.items():
             setattr(self, field, value)
 
-    def submit_for_review(self):
-        if self.status != self.Status.DRAFT:
-            raise ValidationError("Only a draft can be sent for review.")
+    def _move(self, to, by, comment="", **changes):
+        was = self.status
+        self._set_status(status=to, **changes)
+        WorkflowEvent.objects.create(
+            version=self, actor=by, from_status=was, to_status=to, comment=comment
+        )
+
+    def contributor_ids(self):
+        """Everyone who wrote or saved this version: they may not approve it themselves."""
+        ids = set(self.history.exclude(history_user=None).values_list("history_user", flat=True))
+        return ids | ({self.author_id} if self.author_id else set())
+
+    def _require_complete(self, action):
         missing = self.missing_sections()
         if missing:
             raise ValidationError(
-                "Fill in every section before sending for review. Missing: "
+                f"Fill in every section before {action}. Empty: "
                 + ", ".join(s.heading for s in missing)
             )
-        self._set_status(status=self.Status.IN_REVIEW)
 
-    def return_to_draft(self):
+    def submit_for_review(self, by=None, comment=""):
+        require_permission(by, "change_leafletversion", "Only editors can send a draft for review.")
+        if self.status != self.Status.DRAFT:
+            raise ValidationError("Only a draft can be sent for review.")
+        self._require_complete("sending it for review")
+        self._move(self.Status.IN_REVIEW, by, comment)
+
+    def return_to_draft(self, by=None, comment=""):
+        require_permission(by, "approve_leafletversion", "Only approvers can send a draft back.")
         if self.status != self.Status.IN_REVIEW:
             raise ValidationError("Only a version in review can go back to draft.")
-        self._set_status(status=self.Status.DRAFT)
+        if not comment.strip():
+            raise ValidationError("Say what needs to change, so the editor knows what to do.")
+        self._move(self.Status.DRAFT, by, comment)
 
     @transaction.atomic
-    def publish(self, approver=None, number=None):
+    def publish(self, by=None, number=None, comment=""):
         """Make this version the live one; the previous live version becomes superseded.
 
         `number` is for loading a library whose files already carry version numbers;
         otherwise the next number is taken.
         """
+        require_permission(by, "approve_leafletversion", "Only approvers can publish a leaflet.")
         if self.status not in self.EDITABLE_STATUSES:
             raise ValidationError("This version has already been published or retired.")
-        missing = self.missing_sections()
-        if missing:
-            raise ValidationError(
-                "A leaflet cannot be published with empty sections: "
-                + ", ".join(s.heading for s in missing)
-            )
+        if by is not None:
+            if self.status != self.Status.IN_REVIEW:
+                raise ValidationError("Send the draft for review before it is approved.")
+            if by.pk in self.contributor_ids():
+                raise PermissionDenied(
+                    "You wrote or edited this draft, so another approver must approve it."
+                )
+        self._require_complete("publishing")
+        self._make_live(by, number, comment)
+
+    @transaction.atomic
+    def _make_live(self, by, number=None, comment=""):
         # Lock the procedure row so two approvers publishing at once get consecutive numbers.
         Procedure.objects.select_for_update().filter(pk=self.procedure_id).first()
         siblings = type(self).objects.filter(procedure_id=self.procedure_id, language=self.language)
         now = timezone.now()
         for previous in siblings.published():
-            previous._set_status(status=self.Status.SUPERSEDED, retired_at=now)
+            previous._move(self.Status.SUPERSEDED, by, "Replaced by a newer version", retired_at=now)
         highest = siblings.aggregate(Max("number"))["number__max"] or 0
         if number is not None and number <= highest:
             raise ValidationError(f"Version {number} is not after the latest version, {highest}.")
-        self._set_status(
-            status=self.Status.PUBLISHED, number=number or highest + 1, published_at=now,
-            approver=approver,
+        self._move(
+            self.Status.PUBLISHED, by, comment, number=number or highest + 1, published_at=now,
+            approver=by,
         )
 
-    def withdraw(self):
+    def withdraw(self, by=None, comment=""):
+        require_permission(by, "withdraw_leafletversion", "Only approvers can withdraw a leaflet.")
         if self.status != self.Status.PUBLISHED:
             raise ValidationError("Only the live version can be withdrawn.")
-        self._set_status(status=self.Status.WITHDRAWN, retired_at=timezone.now())
+        self._move(self.Status.WITHDRAWN, by, comment, retired_at=timezone.now())
 
-    def start_new_draft(self, author=None):
+    def start_new_draft(self, by=None, **changes):
         """A new draft carrying this version's content, for editing a published leaflet."""
+        require_permission(by, "add_leafletversion", "Only editors can start a draft.")
         draft = LeafletVersion(
             procedure=self.procedure,
             language=self.language,
             sources=self.sources,
             is_sample_content=self.is_sample_content,
             last_reviewed=timezone.localdate(),
-            author=author,
+            author=by,
             **{s.field: getattr(self, s.field) for s in SECTIONS},
         )
+        for field, value in changes.items():
+            setattr(draft, field, value)
         draft.save()
+        label = f"version {self.number}" if self.number else "a draft"
+        WorkflowEvent.objects.create(
+            version=draft, actor=by, from_status="", to_status=draft.status,
+            comment=f"Started from {label}",
+        )
         return draft
+
+    @transaction.atomic
+    def record_review_without_change(self, by=None):
+        """An approver confirms the live text is still right: a new version with the same
+        text and new review dates, so the record shows who reviewed it and when."""
+        require_permission(by, "approve_leafletversion", "Only approvers can record a review.")
+        if self.status != self.Status.PUBLISHED:
+            raise ValidationError("Only the live version can be reviewed.")
+        review = LeafletVersion(
+            procedure=self.procedure,
+            language=self.language,
+            sources=self.sources,
+            is_sample_content=self.is_sample_content,
+            last_reviewed=timezone.localdate(),
+            author=self.author,
+            **{s.field: getattr(self, s.field) for s in SECTIONS},
+        )
+        review.save()
+        # The reviewer did not write this text, so the own-draft rule does not apply.
+        review._make_live(by, comment="Reviewed, no change")
+        return review
+
+
+def require_permission(user, codename, message):
+    """The service layer's own check: the admin hides buttons, this refuses the action."""
+    if user is not None and not user.has_perm(f"procedures.{codename}"):
+        raise PermissionDenied(message)
 
 
 for _section in SECTIONS:
@@ -395,6 +486,50 @@ for _section in SECTIONS:
         _section.field, models.TextField(_section.heading, blank=True, help_text=_section.help_text)
     )
     LeafletVersion.add_to_class(_section.html_field, models.TextField(blank=True, editable=False))
+
+# Every save of a draft is kept, after the section fields exist so the history has them.
+# The HTML is derived from the Markdown, so only the Markdown is stored.
+keep_history(
+    LeafletVersion,
+    excluded_fields=[s.html_field for s in SECTIONS] + ["reading_ease", "reading_grade"],
+)
+
+
+class WorkflowEvent(models.Model):
+    """Who moved which version from what status to what, when, and why."""
+
+    version = models.ForeignKey(LeafletVersion, on_delete=models.PROTECT, related_name="workflow_events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        help_text="Empty when the system did it (loading content files).",
+    )
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        who = self.actor or "system"
+        return f"{self.version}: {self.from_status or 'new'} → {self.to_status} by {who}"
+
+
+class Feedback(models.Model):
+    """'Is this page useful?' per published version. Nothing that identifies a person."""
+
+    version = models.ForeignKey(LeafletVersion, on_delete=models.PROTECT, related_name="feedback")
+    useful = models.BooleanField()
+    comment = models.TextField(blank=True, max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "feedback"
+
+    def __str__(self):
+        return f"{'Yes' if self.useful else 'No'} on {self.version}"
 
 
 class Department(models.Model):

@@ -16,6 +16,8 @@ def _isolated_files(settings, tmp_path):
     # Uploads and the outage contacts file go to a temporary folder, never the repo.
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.OUTAGE_CONTACTS_FILE = tmp_path / "var" / "outage-contacts.json"
+    # Real password hashing costs ~0.3 s per user; tests make many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Production's hashed static files need collectstatic first; tests read static/ directly.
     settings.STORAGES = {
         **settings.STORAGES,

@@ -16,6 +16,7 @@ def change_url(version):
 
 def form_data(version, **changes):
     data = {
+        "opened_revision": version.revision,
         "sources": version.sources,
         "is_sample_content": "on",
         "last_reviewed": version.last_reviewed.isoformat(),
@@ -83,12 +84,13 @@ def test_send_for_review_then_publish_from_the_buttons(staff_client, staff, publ
     assert published.status == "superseded"
 
 
-def test_publishing_an_incomplete_draft_shows_why(staff_client, make_procedure, make_draft):
+def test_sending_an_incomplete_draft_for_review_shows_why(staff_client, make_procedure, make_draft):
     draft = make_draft(make_procedure(), benefits="")
     response = staff_client.post(
-        reverse("admin:procedures_leafletversion_workflow", args=[draft.pk, "publish"]), follow=True
+        reverse("admin:procedures_leafletversion_workflow", args=[draft.pk, "submit"])
     )
-    assert "What are the benefits?" in response.content.decode()
+    assert response.status_code == 400
+    assert "Empty: What are the benefits?" in response.content.decode()
     draft.refresh_from_db()
     assert draft.status == "draft"
 

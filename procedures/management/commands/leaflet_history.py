@@ -1,0 +1,37 @@
+import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from procedures.models import LeafletVersion, Procedure
+
+
+def _when(moment):
+    return timezone.localtime(moment).strftime("%d %b %Y %H:%M") if moment else "—"
+
+
+class Command(BaseCommand):
+    help = "Every version of one leaflet; with --on DATE, the version patients were given that day."
+
+    def add_arguments(self, parser):
+        parser.add_argument("slug")
+        parser.add_argument("--on", type=datetime.date.fromisoformat, metavar="YYYY-MM-DD")
+
+    def handle(self, *args, slug, on=None, **options):
+        procedure = Procedure.objects.filter(slug=slug).first()
+        if not procedure:
+            raise CommandError(f"No leaflet called '{slug}'. Slugs are the last part of the page address.")
+        versions = LeafletVersion.objects.filter(procedure=procedure).ever_published() | LeafletVersion.objects.filter(
+            procedure=procedure, status=LeafletVersion.Status.WITHDRAWN)
+        self.stdout.write(f"{procedure.title} ({procedure.resource_number})")
+        for version in versions.select_related("approver").order_by("number"):
+            self.stdout.write(
+                f"  v{version.number}  {version.get_status_display():<10}  published {_when(version.published_at)}"
+                f"  until {_when(version.retired_at)}  approved by {version.approver or 'system (content files)'}"
+            )
+        if on:
+            live = LeafletVersion.objects.live_on(on).filter(procedure=procedure, language="en").first()
+            if live:
+                self.stdout.write(self.style.SUCCESS(f"On {on:%d %B %Y} patients were given version {live.number}."))
+            else:
+                self.stdout.write(self.style.WARNING(f"On {on:%d %B %Y} no version of this leaflet was live."))

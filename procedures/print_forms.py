@@ -1,0 +1,99 @@
+"""Forms behind the clinic printouts. Neither stores anything: they only shape one PDF."""
+
+from itertools import groupby
+
+from django import forms
+
+from . import fasting
+from .models import Department, LeafletVersion
+
+
+class AppointmentForm(forms.Form):
+    """Deliberately no name or hospital-number field: staff write the name on the paper."""
+
+    date = forms.DateField(
+        label="Appointment date",
+        help_text="For example 27/03/2026.",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        # The date picker sends ISO dates; browsers without one let people type UK dates.
+        input_formats=["%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y"],
+    )
+    time = forms.TimeField(
+        label="Appointment time",
+        help_text="24-hour clock, for example 14:00.",
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        input_formats=["%H:%M", "%H.%M"],
+    )
+    arrive_minutes_before = forms.IntegerField(
+        label="How many minutes before the appointment should the patient arrive?",
+        min_value=0,
+        max_value=480,
+        initial=30,
+    )
+    department = forms.ModelChoiceField(
+        label="Department", queryset=Department.objects.none(), empty_label=None
+    )
+
+    def __init__(self, *args, procedure, **kwargs):
+        super().__init__(*args, **kwargs)
+        offering = procedure.departments.order_by("site", "name")
+        # A leaflet not yet linked to a department can still be booked anywhere.
+        self.fields["department"].queryset = offering if offering.exists() else Department.objects.all()
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("date") and cleaned.get("time"):
+            try:
+                cleaned["appointment"] = fasting.london_time(cleaned["date"], cleaned["time"])
+            except fasting.TimeDoesNotExist:
+                self.add_error(
+                    "time", "The clocks go forward that night, so this time does not exist. "
+                    "Check the appointment time.",
+                )
+        return cleaned
+
+
+class PackForm(forms.Form):
+    title = forms.CharField(
+        label="Pack title",
+        max_length=100,
+        help_text="Printed on the cover, for example “Tuesday biopsy clinic”.",
+    )
+    leaflets = forms.MultipleChoiceField(
+        label="Leaflets",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one leaflet."},
+    )
+    department = forms.ModelChoiceField(
+        label="Department for the phone numbers (optional)",
+        queryset=Department.objects.all(),
+        required=False,
+        empty_label="Each leaflet's own departments",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only live English versions: a draft can never reach a pack.
+        self.versions = {
+            v.procedure.slug: v
+            for v in LeafletVersion.objects.current()
+            .select_related("procedure__category")
+            .order_by("procedure__category__position", "procedure__category__name", "procedure__title")
+        }
+        self.fields["leaflets"].choices = [
+            (slug, f"{v.procedure.title} ({v.procedure.resource_number}, version {v.number})")
+            for slug, v in self.versions.items()
+        ]
+
+    def leaflet_groups(self):
+        """[(category, [checkbox, …]), …] so the template can put each category in a fieldset."""
+
+        def category(box):
+            return self.versions[box.data["value"]].procedure.category
+
+        return [(name, list(group)) for name, group in groupby(self["leaflets"], key=category)]
+
+    def chosen_versions(self):
+        """The ticked leaflets in the order of the list, whatever order they were ticked in."""
+        chosen = set(self.cleaned_data["leaflets"])
+        return [v for slug, v in self.versions.items() if slug in chosen]

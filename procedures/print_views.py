@@ -1,0 +1,158 @@
+"""Printing for clinics: the leaflet PDF, the QR check page, clinic packs and appointment sheets."""
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.text import slugify
+from django.views.decorators.cache import never_cache
+
+from . import fasting, pdf
+from .models import DEFAULT_LANGUAGE, LeafletVersion
+from .print_forms import AppointmentForm, PackForm
+from .views import _current_version, _departments_for
+
+# A cached PDF never goes stale (its key changes whenever what it shows would), so this only
+# lets keys of superseded versions and old layouts expire instead of filling Redis for ever.
+PDF_CACHE_SECONDS = 30 * 24 * 60 * 60
+
+
+def _site_url(request):
+    return request.build_absolute_uri("/")
+
+
+def _filename(version, suffix=""):
+    procedure = version.procedure
+    return f"{procedure.resource_number}-v{version.number}-{procedure.slug}{suffix}.pdf"
+
+
+def _pdf_response(document, filename):
+    response = HttpResponse(document, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(False, filename)
+    return response
+
+
+def _pdf_unavailable(request, procedure=None):
+    return render(request, "print/pdf_unavailable.html", {"procedure": procedure}, status=503)
+
+
+def _departments_shown(request, procedure):
+    """The print view's ?department=<slug> narrows the contact box to one department."""
+    departments = _departments_for(procedure)
+    chosen = request.GET.get("department")
+    return [d for d in departments if d.slug == chosen] or departments
+
+
+def leaflet_pdf(request, slug):
+    version = _current_version(slug)
+    if not pdf.AVAILABLE:
+        return _pdf_unavailable(request, version.procedure)
+    departments = _departments_shown(request, version.procedure)
+    key = pdf.leaflet_cache_key(version, departments, _site_url(request))
+    document = cache.get(key)
+    if document is None:
+        # Two first requests at once both render; the result is identical, so that is harmless.
+        html = render_to_string(
+            "print/pdf.html",
+            {"version": version, "procedure": version.procedure, "departments": departments},
+            request=request,
+        )
+        document = pdf.render(html, _site_url(request))
+        cache.set(key, document, timeout=PDF_CACHE_SECONDS)
+    return _pdf_response(document, _filename(version))
+
+
+def check(request, resource, number):
+    """Where the QR code on a printout leads: is the paper in your hand still current?"""
+    version = get_object_or_404(
+        LeafletVersion.objects.select_related("procedure").filter(
+            status__in=[*LeafletVersion.ARCHIVED_STATUSES, LeafletVersion.Status.WITHDRAWN],
+            language=DEFAULT_LANGUAGE,
+        ),
+        procedure__resource_number=resource,
+        number=number,
+    )
+    current = LeafletVersion.objects.current().filter(procedure=version.procedure).first()
+    return render(
+        request,
+        "procedures/check.html",
+        {"version": version, "procedure": version.procedure, "current": current},
+    )
+
+
+@never_cache  # the page holds an appointment time: no browser or proxy may keep a copy
+def appointment(request, slug):
+    """A leaflet with a first page giving this patient's stop-eating and arrival times.
+
+    Nothing is saved or logged: the form has no name field, is sent by POST (so the time is
+    not in the URL or server logs) and the answer is marked no-store.
+    """
+    version = _current_version(slug)
+    procedure = version.procedure
+    form = AppointmentForm(request.POST if request.method == "POST" else None, procedure=procedure)
+    if not form.is_bound or not form.is_valid():
+        return render(
+            request,
+            "print/appointment_form.html",
+            {"form": form, "version": version, "procedure": procedure},
+            status=400 if form.is_bound else 200,
+        )
+    as_html = request.GET.get("format") == "html"
+    if not as_html and not pdf.AVAILABLE:
+        return _pdf_unavailable(request, procedure)
+    department = form.cleaned_data["department"]
+    html = render_to_string(
+        "print/appointment.html",
+        {
+            "layout": "print/leaflet.html" if as_html else "print/pdf.html",
+            "for_pdf": not as_html,
+            "version": version,
+            "procedure": procedure,
+            "departments": [department],
+            "department": department,
+            "plan": fasting.plan(
+                form.cleaned_data["appointment"],
+                form.cleaned_data["arrive_minutes_before"],
+                procedure.food_hours,
+                procedure.clear_fluids_hours,
+            ),
+        },
+        request=request,
+    )
+    if as_html:
+        return HttpResponse(html)
+    return _pdf_response(pdf.render(html, _site_url(request)), _filename(version, "-appointment"))
+
+
+@staff_member_required
+@never_cache
+def pack(request):
+    """Several leaflets in one PDF for a clinic, with a cover page and a contents list."""
+    form = PackForm(request.POST if request.method == "POST" else None)
+    if not form.is_bound or not form.is_valid():
+        return render(
+            request, "print/pack_form.html", {"form": form}, status=400 if form.is_bound else 200
+        )
+    if not pdf.AVAILABLE:
+        return _pdf_unavailable(request)
+    department = form.cleaned_data["department"]
+    leaflets = [
+        {
+            "version": version,
+            "departments": [department] if department else _departments_for(version.procedure),
+            "id_prefix": f"leaflet-{number}-",
+        }
+        for number, version in enumerate(form.chosen_versions(), start=1)
+    ]
+    title = form.cleaned_data["title"]
+    html = render_to_string(
+        "print/pack.html",
+        {"title": title, "department": department, "leaflets": leaflets,
+         "today": timezone.localdate()},
+        request=request,
+    )
+    document = pdf.render(html, _site_url(request))
+    return _pdf_response(document, f"clinic-pack-{slugify(title) or 'leaflets'}.pdf")

@@ -1,0 +1,34 @@
+"""Template helpers for printed leaflets: the PDF link, the QR check code, appointment times."""
+
+from django import template
+from django.urls import reverse
+
+from procedures import fasting, pdf, qr
+
+register = template.Library()
+
+
+@register.inclusion_tag("partials/pdf_link.html")
+def pdf_link(procedure, on_print_view=False):
+    """The link to the PDF, or, on a server without WeasyPrint, a sentence saying so."""
+    return {
+        "available": pdf.AVAILABLE,
+        "on_print_view": on_print_view,
+        "url": reverse("procedures:leaflet_pdf", args=[procedure.slug]),
+        "print_url": reverse("procedures:leaflet_print", args=[procedure.slug]),
+    }
+
+
+@register.simple_tag(takes_context=True)
+def check_url(context, version):
+    return qr.check_url(context["request"], version)
+
+
+@register.filter
+def qr_svg(url, label):
+    return qr.qr_svg(url, label)
+
+
+register.filter("when", fasting.when)
+register.filter("clock", fasting.clock)
+register.filter("duration", fasting.duration)

@@ -1,0 +1,331 @@
+"""Document control: who may do what, every step logged, history, archive, reviews."""
+
+import datetime
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core import mail
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from procedures.models import LeafletVersion, WorkflowEvent, add_months
+from procedures.sections import SECTIONS
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "a long test password 1"
+
+
+@pytest.fixture
+def people(django_user_model):
+    """One person in each role, as the migration's groups define them."""
+    made = {}
+    for name, group in [("editor", "Editors"), ("editor2", "Editors"), ("approver", "Approvers"),
+                        ("approver2", "Approvers"), ("administrator", "Administrators")]:
+        user = django_user_model.objects.create_user(name, f"{name}@example.org", PASSWORD, is_staff=True)
+        user.groups.add(Group.objects.get(name=group))
+        made[name] = user
+    return made
+
+
+def client_for(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def workflow(client, version, action, comment=""):
+    return client.post(
+        reverse("admin:procedures_leafletversion_workflow", args=[version.pk, action]), {"comment": comment}
+    )
+
+
+def change(client, version, **sections):
+    version.refresh_from_db()
+    data = {
+        "opened_revision": version.revision,
+        "sources": version.sources,
+        "is_sample_content": "on",
+        "last_reviewed": version.last_reviewed.isoformat(),
+        "next_review_due": version.next_review_due.isoformat(),
+        **{s.field: getattr(version, s.field) for s in SECTIONS},
+        **sections,
+    }
+    return client.post(reverse("admin:procedures_leafletversion_change", args=[version.pk]), data)
+
+
+def draft_in_review(published, author):
+    draft = published.start_new_draft(by=author)
+    draft.submit_for_review(by=author)
+    return draft
+
+
+# -- the permission matrix, through the admin's own URLs ---------------------------------
+
+ROLES = ["editor", "approver", "administrator"]
+ALLOWED = {
+    # action: roles allowed
+    "edit": {"editor", "administrator"},
+    "submit": {"editor", "administrator"},
+    "approve": {"approver", "administrator"},
+    "publish own draft": set(),  # nobody approves their own work
+    "withdraw": {"approver", "administrator"},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("action", ALLOWED)
+def test_permission_matrix(people, published, role, action):
+    user, client = people[role], client_for(people[role])
+    allowed = role in ALLOWED[action]
+    if action == "edit":
+        draft = published.start_new_draft(by=people["editor2"])
+        response = change(client, draft, risks="Edited by " + role)
+        draft.refresh_from_db()
+        assert (draft.risks == "Edited by " + role) is allowed
+        assert response.status_code == (302 if allowed else 403)
+    elif action == "submit":
+        draft = published.start_new_draft(by=people["editor2"])
+        response = workflow(client, draft, "submit")
+        draft.refresh_from_db()
+        assert (draft.status == "in_review") is allowed
+        assert response.status_code == (302 if allowed else 403)
+    elif action == "approve":
+        draft = draft_in_review(published, people["editor2"])
+        response = workflow(client, draft, "publish")
+        draft.refresh_from_db()
+        assert (draft.status == "published") is allowed
+        assert response.status_code == (302 if allowed else 403)
+    elif action == "publish own draft":
+        draft = draft_in_review(published, people["editor2"])
+        LeafletVersion.objects.filter(pk=draft.pk).update(author=user)  # the role's own draft
+        response = workflow(client, draft, "publish")
+        draft.refresh_from_db()
+        assert draft.status == "in_review"
+        assert response.status_code == 403
+        if role != "editor":
+            assert "another approver must approve it" in response.content.decode()
+    elif action == "withdraw":
+        response = workflow(client, published, "withdraw", "Replaced by national leaflet")
+        published.refresh_from_db()
+        assert (published.status == "withdrawn") is allowed
+        assert response.status_code == (302 if allowed else 403)
+
+
+def test_editing_a_draft_makes_you_a_contributor_who_cannot_approve_it(people, published):
+    draft = published.start_new_draft(by=people["editor"])
+    # An administrator edits the text, so they may no longer be the one to approve it.
+    assert change(client_for(people["administrator"]), draft, risks="Clearer risks").status_code == 302
+    draft.submit_for_review(by=people["editor"])
+    assert workflow(client_for(people["administrator"]), draft, "publish").status_code == 403
+    assert workflow(client_for(people["approver"]), draft, "publish").status_code == 302
+
+
+def test_approvers_see_no_edit_form_and_editors_see_no_publish_button(people, published):
+    draft = draft_in_review(published, people["editor"])
+    url = reverse("admin:procedures_leafletversion_change", args=[draft.pk])
+    approver_page = client_for(people["approver"]).get(url).content.decode()
+    editor_page = client_for(people["editor"]).get(url).content.decode()
+    assert 'name="risks"' not in approver_page and "Approve and publish" in approver_page
+    assert 'name="risks"' in editor_page and "Approve and publish" not in editor_page
+
+
+# -- every transition, logged -------------------------------------------------------------
+
+def events(version):
+    return list(WorkflowEvent.objects.filter(version=version).values_list(
+        "from_status", "to_status", "actor__username", "comment"))
+
+
+def test_the_whole_workflow_is_logged(people, published):
+    editor, approver = client_for(people["editor"]), client_for(people["approver"])
+    editor.post(reverse("admin:procedures_leafletversion_new_draft", args=[published.pk]))
+    draft = LeafletVersion.objects.drafts().get()
+    assert change(editor, draft, risks="- Bleeding: uncommon (about 1 in 200 people)").status_code == 302
+
+    assert workflow(editor, draft, "submit").status_code == 302
+    response = workflow(approver, draft, "return")  # a comment is required
+    assert response.status_code == 400 and "Say what needs to change" in response.content.decode()
+    assert workflow(approver, draft, "return", "Please add the chance of infection").status_code == 302
+    assert workflow(editor, draft, "submit", "Infection added").status_code == 302
+    assert workflow(approver, draft, "publish", "Checked against CIRSE figures").status_code == 302
+
+    draft.refresh_from_db()
+    published.refresh_from_db()
+    assert (draft.status, draft.number, draft.approver) == ("published", 2, people["approver"])
+    assert published.status == "superseded"
+    assert events(draft) == [
+        ("", "draft", "editor", "Started from version 1"),
+        ("draft", "in_review", "editor", ""),
+        ("in_review", "draft", "approver", "Please add the chance of infection"),
+        ("draft", "in_review", "editor", "Infection added"),
+        ("in_review", "published", "approver", "Checked against CIRSE figures"),
+    ]
+    assert events(published)[-1] == ("published", "superseded", "approver", "Replaced by a newer version")
+    page = approver.get(reverse("admin:procedures_leafletversion_change", args=[draft.pk])).content.decode()
+    assert "Workflow log for this leaflet" in page and "Please add the chance of infection" in page
+
+    assert workflow(approver, draft, "withdraw", "Service stopped").status_code == 302
+    assert events(draft)[-1] == ("published", "withdrawn", "approver", "Service stopped")
+
+
+def test_a_review_with_no_change_makes_a_new_version_with_new_dates(people, published):
+    today = timezone.localdate()
+    response = workflow(client_for(people["approver"]), published, "review")
+    assert response.status_code == 302
+    review = LeafletVersion.objects.current().get()
+    assert review.number == 2 and review.approver == people["approver"]
+    assert review.last_reviewed == today
+    assert review.next_review_due == add_months(today, 36)
+    assert all(getattr(review, s.field) == getattr(published, s.field) for s in SECTIONS)
+    assert events(review)[-1] == ("draft", "published", "approver", "Reviewed, no change")
+
+
+def test_the_model_refuses_even_without_the_admin(people, published):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        published.withdraw(by=people["editor"])
+    with pytest.raises(PermissionDenied):
+        published.start_new_draft(by=people["approver"])
+
+
+# -- two nurses saving at once ---------------------------------------------------------------
+
+def test_the_second_of_two_editors_is_stopped_and_loses_nothing(people, published):
+    draft = published.start_new_draft(by=people["editor"])
+    first, second = client_for(people["editor"]), client_for(people["editor2"])
+    url = reverse("admin:procedures_leafletversion_change", args=[draft.pk])
+    opened = {}
+    for name, client in [("first", first), ("second", second)]:
+        page = client.get(url).content.decode()
+        opened[name] = int(re.search(r'name="opened_revision" value="(\d+)"', page).group(1))
+    data = lambda revision, risks: {
+        "opened_revision": revision, "sources": draft.sources, "is_sample_content": "on",
+        "last_reviewed": draft.last_reviewed.isoformat(), "next_review_due": draft.next_review_due.isoformat(),
+        **{s.field: getattr(draft, s.field) for s in SECTIONS}, "risks": risks,
+    }
+    assert first.post(url, data(opened["first"], "First nurse's risks")).status_code == 302
+    clash = second.post(url, data(opened["second"], "Second nurse's risks"))
+    body = clash.content.decode()
+    assert clash.status_code == 200
+    assert "editor saved this draft while you were editing it, so nothing was saved" in body
+    assert "They changed: What are the risks?" in body
+    assert "Second nurse&#x27;s risks" in body  # still in the box
+    assert "First nurse" in body  # what the other editor wrote is shown
+    draft.refresh_from_db()
+    assert draft.risks == "First nurse's risks"
+    # Having seen the changes, saving again is a deliberate choice and goes through.
+    again = int(re.search(r'name="opened_revision" value="(\d+)"', body).group(1))
+    assert second.post(url, data(again, "Second nurse's risks")).status_code == 302
+    draft.refresh_from_db()
+    assert draft.risks == "Second nurse's risks"
+
+
+# -- history, compare, restore ----------------------------------------------------------------
+
+def test_every_save_is_kept_and_any_two_versions_compare_by_section(people, published):
+    editor = client_for(people["editor"])
+    draft = published.start_new_draft(by=people["editor"])
+    change(editor, draft, risks="Risk wording one")
+    change(editor, draft, risks="Risk wording two", benefits="Better benefits")
+    assert draft.history.count() == 3  # created, then two saves
+    url = reverse("admin:procedures_leafletversion_compare", args=[draft.pk])
+    page = editor.get(url, {"a": f"v{published.pk}", "b": f"v{draft.pk}"}).content.decode()
+    assert "<h2>What are the risks?</h2>" in page and "<h2>What are the benefits?</h2>" in page
+    assert "<ins>Risk wording two</ins>" in page
+    assert "<h2>What is it?</h2>" not in page  # unchanged sections are not listed
+    oldest_save = draft.history.order_by("history_date").first()
+    page = editor.get(url, {"a": f"h{oldest_save.history_id}", "b": f"v{draft.pk}"}).content.decode()
+    assert "<ins>Better benefits</ins>" in page
+
+
+def test_an_old_versions_text_can_be_restored_into_a_new_draft(people, published):
+    second = published.start_new_draft(by=people["editor"], risks="Second version risks")
+    second.submit_for_review(by=people["editor"])
+    second.publish(by=people["approver"])
+    editor = client_for(people["editor"])
+    response = editor.post(reverse("admin:procedures_leafletversion_restore", args=[second.pk]), {"key": f"v{published.pk}"})
+    restored = LeafletVersion.objects.drafts().get()
+    assert response["Location"] == reverse("admin:procedures_leafletversion_change", args=[restored.pk])
+    assert restored.risks == published.risks != second.risks
+    published.refresh_from_db()
+    assert published.status == "superseded"  # the record itself never changes
+
+
+# -- archive: which version was live on a day ------------------------------------------------
+
+def test_which_version_was_live_on_a_date(people, published, capsys):
+    LeafletVersion.objects.filter(pk=published.pk).update(
+        published_at=timezone.make_aware(datetime.datetime(2026, 1, 10, 9, 0)))
+    second = published.start_new_draft(by=people["editor"])
+    second.submit_for_review(by=people["editor"])
+    second.publish(by=people["approver"])
+    LeafletVersion.objects.filter(pk=published.pk).update(
+        retired_at=timezone.make_aware(datetime.datetime(2026, 6, 1, 12, 0)))
+    LeafletVersion.objects.filter(pk=second.pk).update(
+        published_at=timezone.make_aware(datetime.datetime(2026, 6, 1, 12, 0)))
+
+    assert LeafletVersion.objects.live_on(datetime.date(2026, 3, 1)).get() == published
+    assert LeafletVersion.objects.live_on(datetime.date(2026, 6, 1)).get() == second
+    assert not LeafletVersion.objects.live_on(datetime.date(2025, 12, 1)).exists()
+
+    call_command("leaflet_history", "kidney-biopsy", "--on", "2026-03-01")
+    output = capsys.readouterr().out
+    assert "v1  Superseded" in output and "v2  Published" in output
+    assert "On 01 March 2026 patients were given version 1." in output
+
+    page = client_for(people["approver"]).get(
+        reverse("admin:procedures_leafletversion_live_on"),
+        {"procedure": published.procedure_id, "date": "2026-07-01"},
+    ).content.decode()
+    assert "patients were given" in page and "version 2" in page
+
+
+# -- reviews due ---------------------------------------------------------------------------------
+
+def leaflet_due(make_procedure, make_draft, slug, due):
+    draft = make_draft(make_procedure(slug, title=slug.replace("-", " ").capitalize()))
+    draft.last_reviewed, draft.next_review_due = due - datetime.timedelta(days=1000), due
+    draft.save()
+    draft.publish()
+    return draft
+
+
+def test_overdue_leaflets_stay_visible_and_say_so(client, make_procedure, make_draft):
+    published = leaflet_due(make_procedure, make_draft, "kidney-biopsy", datetime.date(2020, 1, 1))
+    body = client.get(published.procedure.get_absolute_url()).content.decode()
+    assert "review overdue" in body
+
+
+def test_dashboard_lists_overdue_and_due_soon_by_owner(people, make_procedure, make_draft):
+    today = timezone.localdate()
+    overdue = leaflet_due(make_procedure, make_draft, "kidney-biopsy", today - datetime.timedelta(days=3))
+    leaflet_due(make_procedure, make_draft, "liver-biopsy", today + datetime.timedelta(days=30))
+    leaflet_due(make_procedure, make_draft, "lung-biopsy", today + datetime.timedelta(days=300))
+    procedure = overdue.procedure
+    procedure.owner = people["editor"]
+    procedure.save()
+    page = client_for(people["approver"]).get(reverse("admin:procedures_leafletversion_dashboard")).content.decode()
+    overdue_part, soon_part = page.split("Due in the next 90 days")[0], page.split("Due in the next 90 days")[1]
+    assert "Overdue for review (1)" in page and "Kidney biopsy v1" in overdue_part
+    assert "Liver biopsy v1" in soon_part.split("By owner")[0]
+    assert "<h3>editor</h3>" in page
+    assert "Lung biopsy" not in page
+
+
+def test_review_reminders_email_owners_once_a_week(people, make_procedure, make_draft):
+    due = leaflet_due(make_procedure, make_draft, "kidney-biopsy", timezone.localdate() + datetime.timedelta(days=10))
+    leaflet_due(make_procedure, make_draft, "lung-biopsy", timezone.localdate() + datetime.timedelta(days=300))
+    procedure = due.procedure
+    procedure.owner = people["editor"]
+    procedure.save()
+    call_command("review_reminders")
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["editor@example.org"]
+    assert "Kidney biopsy (IR-T001, v1): review due" in mail.outbox[0].body
+    assert "Lung biopsy" not in mail.outbox[0].body
+    call_command("review_reminders")  # the next day's cron run
+    assert len(mail.outbox) == 1
