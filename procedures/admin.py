@@ -22,7 +22,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import history
 from .models import (
-    Category, Department, Feedback, GlossaryTerm, LeafletVersion, Procedure, WorkflowEvent,
+    Category, ClinicPack, Department, Feedback, GlossaryTerm, LeafletVersion, Procedure,
+    WorkflowEvent,
 )
 from .readability import measure
 from .sections import SECTION_FIELDS, SECTIONS
@@ -426,3 +427,12 @@ class GlossaryTermAdmin(admin.ModelAdmin):
     list_display = ["term", "definition"]
     search_fields = ["term", "definition", "also"]
     prepopulated_fields = {"slug": ["term"]}
+
+
+@admin.register(ClinicPack)
+class ClinicPackAdmin(admin.ModelAdmin):
+    list_display = ["title", "department", "updated_at", "updated_by"]
+    list_filter = ["department"]
+    filter_horizontal = ["procedures"]
+    prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = ["updated_by"]

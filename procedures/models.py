@@ -598,3 +598,28 @@ class GlossaryTerm(models.Model):
     def save(self, *args, **kwargs):
         self.slug = self.slug or slugify(self.term)
         super().save(*args, **kwargs)
+
+
+class ClinicPack(models.Model):
+    """A named set of leaflets a clinic prints together, such as "Tuesday biopsy clinic".
+
+    It names procedures, not versions, so a saved pack always prints the live leaflets.
+    """
+
+    title = models.CharField(max_length=100, help_text="Printed on the cover.")
+    slug = models.SlugField(max_length=120, unique=True)
+    department = models.ForeignKey(
+        Department, on_delete=models.SET_NULL, null=True, blank=True, related_name="packs",
+        help_text="Whose clinic this is; its phone numbers go on every leaflet.",
+    )
+    procedures = models.ManyToManyField(Procedure, related_name="packs")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["department__site", "title"]
+
+    def __str__(self):
+        return f"{self.title} ({self.department.site})" if self.department else self.title

@@ -93,6 +93,14 @@ class PackForm(forms.Form):
 
         return [(name, list(group)) for name, group in groupby(self["leaflets"], key=category)]
 
+    def fill_from(self, saved):
+        """Start the form from a saved pack; leaflets no longer published simply drop out."""
+        self.initial.update(
+            title=saved.title,
+            department=saved.department_id,
+            leaflets=[slug for slug in saved.procedures.values_list("slug", flat=True) if slug in self.versions],
+        )
+
     def chosen_versions(self):
         """The ticked leaflets in the order of the list, whatever order they were ticked in."""
         chosen = set(self.cleaned_data["leaflets"])

@@ -3,7 +3,9 @@
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.cache import cache
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -11,13 +13,24 @@ from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 
 from . import fasting, pdf
-from .models import DEFAULT_LANGUAGE, LeafletVersion
+from .models import DEFAULT_LANGUAGE, ClinicPack, LeafletVersion
 from .print_forms import AppointmentForm, PackForm
 from .views import _current_version, _departments_for
 
 # A cached PDF never goes stale (its key changes whenever what it shows would), so this only
 # lets keys of superseded versions and old layouts expire instead of filling Redis for ever.
 PDF_CACHE_SECONDS = 30 * 24 * 60 * 60
+
+
+def _save_pack(form, user):
+    """Save under title + department: a second save with the same name updates the pack."""
+    title, department = form.cleaned_data["title"], form.cleaned_data["department"]
+    slug = slugify(f"{department.slug if department else 'all'} {title}")[:120]
+    saved, _ = ClinicPack.objects.update_or_create(
+        slug=slug, defaults={"title": title, "department": department, "updated_by": user}
+    )
+    saved.procedures.set([v.procedure for v in form.chosen_versions()])
+    return saved
 
 
 def _site_url(request):
@@ -130,12 +143,24 @@ def appointment(request, slug):
 @staff_member_required
 @never_cache
 def pack(request):
-    """Several leaflets in one PDF for a clinic, with a cover page and a contents list."""
+    """Several leaflets in one PDF for a clinic, with a cover page and a contents list.
+
+    A clinic's usual set can be saved under a name and picked again next week.
+    """
     form = PackForm(request.POST if request.method == "POST" else None)
+    saved_packs = ClinicPack.objects.select_related("department")
+    chosen = saved_packs.filter(slug=request.GET.get("pack", "")).first()
+    if chosen and not form.is_bound:
+        form.fill_from(chosen)
     if not form.is_bound or not form.is_valid():
         return render(
-            request, "print/pack_form.html", {"form": form}, status=400 if form.is_bound else 200
+            request, "print/pack_form.html", {"form": form, "saved_packs": saved_packs},
+            status=400 if form.is_bound else 200,
         )
+    if request.POST.get("action") == "save":
+        saved = _save_pack(form, request.user)
+        messages.success(request, f"Saved “{saved}”. Pick it from the list next time.")
+        return redirect(reverse("procedures:pack") + f"?pack={saved.slug}")
     if not pdf.AVAILABLE:
         return _pdf_unavailable(request)
     department = form.cleaned_data["department"]

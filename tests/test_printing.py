@@ -448,3 +448,30 @@ def test_a_pack_can_give_one_department_for_every_contact_box(staff_client, two_
     text = " ".join(pages_text(staff_client.post(PACK_URL, form).content))
     assert "Nephrostomy" in text and "Phone: 01632 960 555" in text  # not linked to it otherwise
     assert "Kidney biopsy" not in text
+
+
+def test_a_clinic_can_save_its_pack_and_pick_it_again(staff_client, two_leaflets, department):
+    from procedures.models import ClinicPack
+
+    first, second = two_leaflets
+    response = staff_client.post(PACK_URL, {
+        "title": "Tuesday biopsy clinic", "leaflets": [first.procedure.slug],
+        "department": department.pk, "action": "save",
+    })
+    saved = ClinicPack.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"?pack={saved.slug}")
+    assert (saved.title, saved.department, list(saved.procedures.all())) == (
+        "Tuesday biopsy clinic", department, [first.procedure])
+    page = staff_client.get(response["Location"]).content.decode()
+    assert "Tuesday biopsy clinic" in page
+    assert f'value="{first.procedure.slug}"' in page
+    ticked = re.search(rf'<input[^>]*value="{first.procedure.slug}"[^>]*>', page).group(0)
+    assert "checked" in ticked
+    unticked = re.search(rf'<input[^>]*value="{second.procedure.slug}"[^>]*>', page).group(0)
+    assert "checked" not in unticked
+    # Saving again under the same name and department updates the pack.
+    staff_client.post(PACK_URL, {
+        "title": "Tuesday biopsy clinic", "leaflets": [first.procedure.slug, second.procedure.slug],
+        "department": department.pk, "action": "save",
+    })
+    assert ClinicPack.objects.get().procedures.count() == 2
