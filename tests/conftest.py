@@ -25,6 +25,20 @@ def _isolated_files(settings, tmp_path):
     }
 
 
+def admin_form_data(version, **changes):
+    """What the admin's change form posts for `version`, with `changes` typed in."""
+    data = {
+        "opened_revision": version.revision,
+        "sources": version.sources,
+        "is_sample_content": "on",
+        "last_reviewed": version.last_reviewed.isoformat(),
+        "next_review_due": version.next_review_due.isoformat(),
+        **{s.field: getattr(version, s.field) for s in SECTIONS},
+    }
+    data.update(changes)
+    return data
+
+
 def section_text(**overrides):
     text = {s.field: f"Plain words about {s.heading.lower()}" for s in SECTIONS}
     text.update(overrides)

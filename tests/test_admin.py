@@ -7,24 +7,13 @@ from django.urls import reverse
 from procedures.models import LeafletVersion
 from procedures.sections import SECTIONS
 
+from .conftest import admin_form_data
+
 pytestmark = pytest.mark.django_db
 
 
 def change_url(version):
     return reverse("admin:procedures_leafletversion_change", args=[version.pk])
-
-
-def form_data(version, **changes):
-    data = {
-        "opened_revision": version.revision,
-        "sources": version.sources,
-        "is_sample_content": "on",
-        "last_reviewed": version.last_reviewed.isoformat(),
-        "next_review_due": version.next_review_due.isoformat(),
-        **{s.field: getattr(version, s.field) for s in SECTIONS},
-    }
-    data.update(changes)
-    return data
 
 
 def test_the_edit_form_follows_the_section_registry(staff_client, make_procedure, make_draft):
@@ -38,7 +27,7 @@ def test_the_edit_form_follows_the_section_registry(staff_client, make_procedure
 
 def test_a_nurse_edits_a_draft_and_the_html_is_rendered_on_save(staff_client, make_procedure, make_draft):
     draft = make_draft(make_procedure())
-    response = staff_client.post(change_url(draft), form_data(draft, risks="- **Bleeding**: uncommon (about 1 in 200 people)"))
+    response = staff_client.post(change_url(draft), admin_form_data(draft, risks="- **Bleeding**: uncommon (about 1 in 200 people)"))
     assert response.status_code == 302
     draft.refresh_from_db()
     assert "<strong>Bleeding</strong>" in draft.risks_html
@@ -46,7 +35,7 @@ def test_a_nurse_edits_a_draft_and_the_html_is_rendered_on_save(staff_client, ma
 
 def test_a_missing_alt_text_is_explained_in_the_form(staff_client, make_procedure, make_draft):
     draft = make_draft(make_procedure())
-    response = staff_client.post(change_url(draft), form_data(draft, during="![](/media/leaflet-images/a.png)"))
+    response = staff_client.post(change_url(draft), admin_form_data(draft, during="![](/media/leaflet-images/a.png)"))
     assert response.status_code == 200
     assert "Every picture needs a short description" in response.content.decode()
 
@@ -55,7 +44,7 @@ def test_a_published_version_is_read_only_in_the_admin(staff_client, published):
     body = staff_client.get(change_url(published)).content.decode()
     assert 'name="risks"' not in body
     assert "Start a new draft from this version" in body
-    response = staff_client.post(change_url(published), form_data(published, risks="Rewritten"))
+    response = staff_client.post(change_url(published), admin_form_data(published, risks="Rewritten"))
     assert response.status_code == 403
     published.refresh_from_db()
     assert published.risks != "Rewritten"

@@ -14,6 +14,8 @@ from django.utils import timezone
 from procedures.models import LeafletVersion, WorkflowEvent, add_months
 from procedures.sections import SECTIONS
 
+from .conftest import admin_form_data
+
 pytestmark = pytest.mark.django_db
 PASSWORD = "a long test password 1"
 
@@ -44,16 +46,8 @@ def workflow(client, version, action, comment=""):
 
 def change(client, version, **sections):
     version.refresh_from_db()
-    data = {
-        "opened_revision": version.revision,
-        "sources": version.sources,
-        "is_sample_content": "on",
-        "last_reviewed": version.last_reviewed.isoformat(),
-        "next_review_due": version.next_review_due.isoformat(),
-        **{s.field: getattr(version, s.field) for s in SECTIONS},
-        **sections,
-    }
-    return client.post(reverse("admin:procedures_leafletversion_change", args=[version.pk]), data)
+    url = reverse("admin:procedures_leafletversion_change", args=[version.pk])
+    return client.post(url, admin_form_data(version, **sections))
 
 
 def draft_in_review(published, author):
@@ -202,11 +196,9 @@ def test_the_second_of_two_editors_is_stopped_and_loses_nothing(people, publishe
     for name, client in [("first", first), ("second", second)]:
         page = client.get(url).content.decode()
         opened[name] = int(re.search(r'name="opened_revision" value="(\d+)"', page).group(1))
-    data = lambda revision, risks: {
-        "opened_revision": revision, "sources": draft.sources, "is_sample_content": "on",
-        "last_reviewed": draft.last_reviewed.isoformat(), "next_review_due": draft.next_review_due.isoformat(),
-        **{s.field: getattr(draft, s.field) for s in SECTIONS}, "risks": risks,
-    }
+    def data(revision, risks):
+        return admin_form_data(draft, opened_revision=revision, risks=risks)
+
     assert first.post(url, data(opened["first"], "First nurse's risks")).status_code == 302
     clash = second.post(url, data(opened["second"], "Second nurse's risks"))
     body = clash.content.decode()
