@@ -27,11 +27,22 @@ def test_every_public_page_has_zero_html_errors(client, library, tmp_path):
             pytest.fail("The HTML checker needs Java in CI (apt-get install default-jre-headless)")
         pytest.skip("no Java runtime for the W3C HTML checker")
     urls = public_urls()
-    urls += ["/procedures/no-such-leaflet/"]  # the 404 page
+    urls += [
+        "/procedures/no-such-leaflet/",  # the 404 page
+        "/check/IR-003/1/",  # the QR code's answer
+        "/procedures/nephrostomy/appointment/",  # the appointment sheet form
+    ]
+    pages = [client.get(url).content for url in urls]
+    # Pages reached by posting a form: the feedback comment box, and the thank-you page.
+    comment_page = client.post("/procedures/nephrostomy/feedback/", {"useful": "no"}, follow=True)
+    urls.append(comment_page.redirect_chain[-1][0])
+    pages.append(comment_page.content)
+    urls.append("/procedures/nephrostomy/feedback/ (yes)")
+    pages.append(client.post("/procedures/nephrostomy/feedback/", {"useful": "yes"}).content)
     files = []
-    for number, url in enumerate(urls):
+    for number, content in enumerate(pages):
         path = tmp_path / f"page-{number}.html"
-        path.write_bytes(client.get(url).content)
+        path.write_bytes(content)
         files.append(path)
     result = subprocess.run(
         [java, "-jar", str(vnu_jar()), "--format", "json", "--exit-zero-always", *map(str, files)],
