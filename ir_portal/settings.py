@@ -5,10 +5,12 @@ safe production ones (DEBUG off, secure cookies follow from HTTPS settings), and
 turns DEBUG on for a laptop.
 """
 
+import datetime
 import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -47,11 +49,16 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "markdownx",
     "simple_history",
+    "csp",
+    "axes",  # admin sign-in lockout after repeated failures (settings below)
     "procedures",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost after SecurityMiddleware, so every answer (static files, 503 pages) has them.
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -61,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",  # records who saved each draft
     "procedures.middleware.DatabaseUnavailableMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "ir_portal.urls"
@@ -150,14 +158,63 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 SECURE_SSL_REDIRECT = envbool("DJANGO_SECURE_SSL_REDIRECT", "0" if DEBUG else "1")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True  # page scripts never need the session; stolen-cookie XSS can't
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "0" if DEBUG else "31536000"))
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = False
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", "0" if DEBUG else "1")
+# The preload token does nothing by itself: browsers preload a domain only after its owner
+# submits the registrable domain (hstspreload.org). Turn off if the apex domain must not be.
+SECURE_HSTS_PRELOAD = envbool("DJANGO_HSTS_PRELOAD", "0" if DEBUG else "1")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_AGE = 8 * 60 * 60  # one working shift
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CSRF_FAILURE_VIEW = "procedures.views.csrf_failure"
+
+# Content-Security-Policy (django-csp). Scripts and styles come only from our own static
+# files: no inline code and no nonces, so every public page stays the same for everyone and
+# can be cached. Markup that slips past the sanitiser still cannot run. No data: images: neither
+# the admin nor markdownx uses them (the browser tests fail on anything this blocks). JSON-LD
+# (<script type="application/ld+json">) is data, not script, so it needs nothing here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],  # the editor's live preview and picture upload
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Permissions-Policy (django-permissions-policy): a leaflet site needs none of these.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer", "autoplay", "browsing-topics", "camera", "display-capture",
+        "encrypted-media", "geolocation", "gyroscope", "hid", "magnetometer", "microphone",
+        "midi", "payment", "publickey-credentials-get", "screen-wake-lock", "serial", "usb",
+        "xr-spatial-tracking",
+    )
+}
+
+# Admin sign-in (django-axes): after 5 wrong passwords for one username from one address,
+# that pair is locked out for 15 minutes and sees templates/registration/locked_out.html.
+# Another address, or another username, can still sign in. Unlock early with
+# `manage.py axes_reset_username <name>`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before any check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "procedures.views.client_address"
 
 # Email (review reminders). Console in development; SMTP settings from the environment.
 if os.environ.get("DJANGO_EMAIL_HOST"):
@@ -183,6 +240,20 @@ OUTAGE_CONTACTS_FILE = Path(
     os.environ.get("IR_OUTAGE_CONTACTS_FILE", BASE_DIR / "var" / "outage-contacts.json")
 )
 
-# Which request header holds the patient's address, for feedback flood control only (never
-# stored). Behind a proxy, set it to the header the proxy sets, for example HTTP_X_REAL_IP.
-FEEDBACK_CLIENT_IP_HEADER = os.environ.get("IR_CLIENT_IP_HEADER", "REMOTE_ADDR")
+# Which request header holds the client's address, for feedback flood control (hashed, never
+# stored) and the admin sign-in lockout. Behind a proxy, set it to the header the proxy sets,
+# for example HTTP_X_REAL_IP: otherwise every visitor seems to come from the proxy.
+CLIENT_IP_HEADER = os.environ.get("IR_CLIENT_IP_HEADER", "REMOTE_ADDR")
+
+# -- Page caching (procedures/caching.py) ---------------------------------------------------
+# Public pages are cached under the library generation, so publishing needs no purge. These
+# say how long copies may be kept: by this server (entries are never stale, this only frees
+# memory), and by browsers, proxies and a CDN (a CDN may serve a page this long after a
+# change, so keep it short).
+PAGE_CACHE_SECONDS = 60 * 60
+PUBLIC_PAGE_MAX_AGE = int(os.environ.get("IR_PUBLIC_PAGE_MAX_AGE", "300"))
+PUBLIC_PAGE_STALE_WHILE_REVALIDATE = 60
+PUBLIC_PAGE_STALE_IF_ERROR = 24 * 60 * 60  # a CDN may show leaflets while the site is down
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    # Per process; the default 300 entries is fewer pages than a large library has.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 2000)

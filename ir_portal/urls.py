@@ -14,5 +14,7 @@ urlpatterns = [
     path("", include("procedures.urls")),
 ]
 
+handler400 = "procedures.views.bad_request"
+handler403 = "procedures.views.permission_denied"
 handler404 = "procedures.views.page_not_found"
 handler500 = "procedures.views.server_error"

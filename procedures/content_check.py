@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.utils.text import slugify
 
-from .content_files import ContentError, parse_leaflet, read_toml
+from .content_files import ContentError, file_lines, parse_leaflet, read_toml
 from .markdown import image_problem
 from .models import DEFAULT_REVIEW_MONTHS, add_months
 from .readability import measure, plain_sentences
@@ -138,7 +138,7 @@ def _tables(path, key, report):
 
 def _line_of(path, text, after=0):
     """The first line after line `after` that mentions `text`, or 0."""
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(file_lines(path.read_text(encoding="utf-8")), start=1):
         if number > after and text in line:
             return number
     return 0
@@ -147,7 +147,7 @@ def _line_of(path, text, after=0):
 def _section_lines(leaflet):
     """{section field: [(file line number, text)]} including the heading line, so a problem
     can point at the line that causes it. parse_leaflet keeps only the joined text."""
-    lines = leaflet.path.read_text(encoding="utf-8").splitlines()
+    lines = file_lines(leaflet.path.read_text(encoding="utf-8"))
     found, current = {}, None
     first_body = len(leaflet.front_lines) + 2  # after the opening fence, front matter, closing fence
     for number, line in enumerate(lines[first_body:], start=first_body + 1):

@@ -45,13 +45,16 @@ class LeafletFile:
         return ContentError(self.path, _key_line(self.front_lines, key), message)
 
 
-def parse_leaflet(path):
+def parse_leaflet(path, complete=True):
+    """Parse and check one leaflet file. `complete=False` is for the versions a backup holds
+    (procedures/library.py): a draft may still have empty sections, and a version published
+    long ago may have no sources, but the record keeps them as they were."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ContentError(path, 0, f"is not UTF-8 text ({exc.reason})") from None
-    lines = text.splitlines()
+    lines = file_lines(text)
     if not lines or lines[0].strip() != FENCE:
         raise ContentError(path, 1, f"must start with a '{FENCE}' line opening the front matter")
     try:
@@ -65,7 +68,7 @@ def parse_leaflet(path):
         # tomllib counts lines from the start of the front matter, one below the fence.
         line, message = _toml_error(exc)
         raise ContentError(path, line + 1, f"front matter: {message}") from None
-    _check_meta(path, meta, lines[1:close])
+    _check_meta(path, meta, lines[1:close], complete)
 
     leaflet = LeafletFile(path=path, meta=meta, front_lines=lines[1:close])
     current, start, body = None, close + 1, []
@@ -85,9 +88,15 @@ def parse_leaflet(path):
     _store(path, leaflet, current, start, body)
 
     for section in SECTIONS:
-        if section.required and not leaflet.sections.get(section.field):
+        if complete and section.required and not leaflet.sections.get(section.field):
             raise ContentError(path, 0, f"section '{section.heading}' is missing or empty")
     return leaflet
+
+
+def file_lines(text):
+    """The file's lines as an editor counts them. Not str.splitlines(), which also breaks at
+    U+2028, U+2029 and U+0085: text holding one of those would come apart mid-sentence."""
+    return [line.removesuffix("\r") for line in text.removesuffix("\n").split("\n")]
 
 
 def _store(path, leaflet, section, start, body):
@@ -106,8 +115,11 @@ def _key_line(front_lines, key):
     return 1
 
 
-def _check_meta(path, meta, front_lines):
+def _check_meta(path, meta, front_lines, complete=True):
     for key in REQUIRED_KEYS:
+        if not complete and key == "sources":
+            meta.setdefault("sources", [])
+            continue
         if key not in meta or meta[key] in ("", []):
             raise ContentError(path, 1, f"front matter is missing '{key}'")
     problems = {
@@ -178,7 +190,10 @@ def _dump_value(value):
     # A TOML basic string: escape backslash, quote and control characters.
     escaped = (str(value).replace("\\", "\\\\").replace('"', '\\"')
                .replace("\n", "\\n").replace("\t", "\\t"))
-    escaped = "".join(c if ord(c) >= 0x20 and ord(c) != 0x7F else f"\\u{ord(c):04x}" for c in escaped)
+    # Line and paragraph separators are legal in TOML, but many tools treat them as line ends.
+    escaped = "".join(
+        f"\\u{ord(c):04x}" if ord(c) < 0x20 or c in "\x7f\x85\u2028\u2029" else c for c in escaped
+    )
     return f'"{escaped}"'
 
 

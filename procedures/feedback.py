@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from .models import Feedback, LeafletVersion
+from .views import client_address
 
 PER_CLIENT_PER_HOUR = 10
 SITE_WIDE_PER_HOUR = 1000
@@ -27,7 +28,7 @@ TOKEN_MAX_AGE = 60 * 60  # an hour to write a comment after pressing "No"
 
 def _too_many(request):
     """Count this submission; True once a client, or the whole site, sends too many."""
-    client = request.META.get(settings.FEEDBACK_CLIENT_IP_HEADER, "") or "unknown"
+    client = client_address(request) or "unknown"
     digest = hashlib.sha256(f"{settings.SECRET_KEY}:{client}".encode()).hexdigest()[:32]
     over = False
     for key, limit in ((f"feedback:client:{digest}", PER_CLIENT_PER_HOUR), ("feedback:site", SITE_WIDE_PER_HOUR)):

@@ -7,14 +7,21 @@ files twice changes nothing. A published version is never rewritten: to change a
 text, raise its `version` number and the loader publishes a new version that supersedes the old.
 """
 
+import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from .content_files import ContentError, dump_toml_tables, parse_leaflet, read_toml, write_leaflet
+from .content_files import (
+    ContentError, dump_toml_tables, file_lines, parse_leaflet, read_toml, write_leaflet,
+)
 from .middleware import write_contacts_snapshot
-from .models import Category, Department, GlossaryTerm, LeafletVersion, Procedure
+from .models import (
+    DEFAULT_LANGUAGE, DEFAULT_REVIEW_MONTHS, Category, Department, GlossaryTerm, LeafletVersion,
+    Procedure, WorkflowEvent,
+)
 from .sections import SECTIONS
 
 
@@ -36,7 +43,7 @@ def _entries(path, key):
 
 def _line_of(path, text):
     """The first line of a TOML file that mentions `text`, for pointing at a bad value."""
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(file_lines(Path(path).read_text(encoding="utf-8")), start=1):
         if text in line:
             return number
     return 0
@@ -78,6 +85,8 @@ def read_library(content_dir):
             raise leaflet.error("resource_number", f"resource number {number} is also used by {seen_numbers[number]}")
         seen_numbers[number] = leaflet.path.name
     procedure_slugs = {l.slug for l in leaflets} | set(Procedure.objects.values_list("slug", flat=True))
+    # A backup (export_library) also lists leaflets with no live version under versions/.
+    procedure_slugs |= _archived_slugs(content_dir)
     for entry in departments:
         for slug in entry.get("procedures", []):
             if slug not in procedure_slugs:
@@ -98,6 +107,7 @@ def load_library(content_dir):
     # Terms first: leaflets link the first use of each term when they are rendered.
     for entry in glossary:
         term = GlossaryTerm.objects.filter(term=entry["term"]).first() or GlossaryTerm(term=entry["term"])
+        term.slug = entry.get("slug") or term.slug
         term.definition = entry["definition"]
         term.also = "\n".join(entry.get("also", []))
         term.save()
@@ -173,34 +183,57 @@ def _load_leaflet(leaflet, report):
     report.published.append(f"{leaflet.slug} v{wanted}")
 
 
+@dataclass
+class ExportReport:
+    live: int = 0
+    versions: int = 0
+    drafts: int = 0
+
+
 def export_library(content_dir):
-    """Database -> content/ files: the live English version of every leaflet, plus
-    categories, departments and glossary, in the format load_library reads."""
+    """Database -> files: the whole library, as a backup that import_library restores.
+
+        categories.toml, glossary.toml, departments.toml
+        leaflets/<slug>.md            the live English version, in the content/ format, so
+                                      load_content reads an export like the library itself
+        versions/<slug>/v<n>.md       every numbered version: published, superseded, withdrawn
+        versions/<slug>/draft.md      a draft or a version in review (draft-2.md if two)
+
+    Version files use the leaflet format with more front matter: the version's own status,
+    published_at, retired_at and created_at (UTC), author and approver (usernames), and the
+    procedure's owner and review interval. Other languages get a suffix: v<n>.<lang>.md.
+    """
     content_dir = Path(content_dir)
     (content_dir / "leaflets").mkdir(parents=True, exist_ok=True)
-    live = LeafletVersion.objects.current().select_related("procedure__category")
-    for version in live:
+    report = ExportReport()
+    versions = LeafletVersion.objects.select_related(
+        "procedure__category", "procedure__owner", "author", "approver"
+    ).order_by("procedure__slug", "language", "number", "created_at", "pk")
+    drafts_seen = {}
+    for version in versions:
         procedure = version.procedure
-        meta = {
-            "title": procedure.title,
-            "resource_number": procedure.resource_number,
-            "category": procedure.category.slug,
-            "summary": procedure.summary,
-            "lay_names": procedure.lay_name_list,
-            "version": version.number,
-            "status": version.status,
-            "last_reviewed": version.last_reviewed,
-            "next_review_due": version.next_review_due,
-            "food_hours": _hours(procedure.food_hours),
-            "clear_fluids_hours": _hours(procedure.clear_fluids_hours),
-            "sample_content": version.is_sample_content,
-            "sources": version.source_list,
-        }
-        write_leaflet(
-            content_dir / "leaflets" / f"{procedure.slug}.md",
-            meta,
-            {s.field: getattr(version, s.field) for s in SECTIONS},
-        )
+        meta = {**_procedure_meta(procedure), **_version_meta(version)}
+        sections = {s.field: getattr(version, s.field) for s in SECTIONS}
+        suffix = "" if version.language == DEFAULT_LANGUAGE else f".{version.language}"
+        folder = content_dir / "versions" / procedure.slug
+        folder.mkdir(parents=True, exist_ok=True)
+        if version.number:
+            write_leaflet(folder / f"v{version.number}{suffix}.md", meta, sections)
+            report.versions += 1
+        else:
+            key = (procedure.pk, version.language)
+            drafts_seen[key] = drafts_seen.get(key, 0) + 1
+            count = f"-{drafts_seen[key]}" if drafts_seen[key] > 1 else ""
+            # A draft gets the number it would be published as, which the format requires.
+            meta["version"] = 1 + max(
+                (n for n in procedure.versions.filter(language=version.language)
+                 .values_list("number", flat=True) if n), default=0)
+            write_leaflet(folder / f"draft{count}{suffix}.md", meta, sections)
+            report.drafts += 1
+        if version.status == LeafletVersion.Status.PUBLISHED and version.language == DEFAULT_LANGUAGE:
+            live_meta = {key: meta[key] for key in LEAFLET_KEYS if key in meta}
+            write_leaflet(content_dir / "leaflets" / f"{procedure.slug}.md", live_meta, sections)
+            report.live += 1
     dump_toml_tables(
         content_dir / "categories.toml",
         "category",
@@ -209,7 +242,8 @@ def export_library(content_dir):
     dump_toml_tables(
         content_dir / "glossary.toml",
         "term",
-        [{"term": t.term, "definition": t.definition, "also": [a for a in t.also.splitlines() if a]}
+        [{"term": t.term, "slug": t.slug, "definition": t.definition,
+          "also": [a for a in t.also.splitlines() if a]}
          for t in GlossaryTerm.objects.all()],
     )
     dump_toml_tables(
@@ -217,15 +251,261 @@ def export_library(content_dir):
         "department",
         [
             {
-                **{key: getattr(d, key) for key in ("slug", "name", "site", "address", "phone", "email",
-                                                    "opening_hours", "urgent_advice", "out_of_hours",
-                                                    "arrival_instructions")},
+                **{key: getattr(d, key) for key in DEPARTMENT_FIELDS},
                 "procedures": sorted(d.procedures.values_list("slug", flat=True)),
             }
             for d in Department.objects.prefetch_related("procedures")
         ],
     )
-    return live.count()
+    return report
+
+
+# The front matter of a content/ leaflet file, in the order it is written.
+LEAFLET_KEYS = ("title", "resource_number", "category", "summary", "lay_names", "version", "status",
+                "last_reviewed", "next_review_due", "food_hours", "clear_fluids_hours",
+                "sample_content", "sources")
+DEPARTMENT_FIELDS = ("slug", "name", "site", "address", "phone", "email", "opening_hours",
+                     "urgent_advice", "out_of_hours", "arrival_instructions")
+
+
+def _procedure_meta(procedure):
+    return {
+        "title": procedure.title,
+        "resource_number": procedure.resource_number,
+        "category": procedure.category.slug,
+        "summary": procedure.summary,
+        "lay_names": procedure.lay_name_list,
+        "food_hours": _hours(procedure.food_hours),
+        "clear_fluids_hours": _hours(procedure.clear_fluids_hours),
+        "review_interval_months": procedure.review_interval_months,
+        "owner": procedure.owner.get_username() if procedure.owner else None,
+    }
+
+
+def _utc(moment):
+    return moment.astimezone(datetime.timezone.utc) if moment else None
+
+
+def _version_meta(version):
+    return {
+        "version": version.number,
+        "status": version.status,
+        "language": None if version.language == DEFAULT_LANGUAGE else version.language,
+        "last_reviewed": version.last_reviewed,
+        "next_review_due": version.next_review_due,
+        "sample_content": version.is_sample_content,
+        "sources": version.source_list,
+        "published_at": _utc(version.published_at),
+        "retired_at": _utc(version.retired_at),
+        "created_at": _utc(version.created_at),
+        "author": version.author.get_username() if version.author else None,
+        "approver": version.approver.get_username() if version.approver else None,
+    }
+
+
+def _archived_slugs(content_dir):
+    folder = Path(content_dir) / "versions"
+    return {p.name for p in folder.iterdir() if p.is_dir()} if folder.is_dir() else set()
+
+
+# -- restoring a backup ----------------------------------------------------------------------
+
+NUMBERED = ("published", "superseded", "withdrawn")
+
+
+@dataclass
+class ArchivedVersion:
+    slug: str
+    leaflet: object  # LeafletFile
+
+    @property
+    def meta(self):
+        return self.leaflet.meta
+
+    @property
+    def number(self):
+        return self.meta["version"] if self.meta["status"] in NUMBERED else None
+
+    @property
+    def language(self):
+        return self.meta.get("language", DEFAULT_LANGUAGE)
+
+
+def read_archive(content_dir):
+    """Parse and cross-check a backup; raise ContentError for the first problem found."""
+    content_dir = Path(content_dir)
+    if not (content_dir / "versions").is_dir():
+        raise ContentError(
+            content_dir, 0,
+            "has no versions/ folder, so it is a content library, not a backup made by "
+            "export_content. Load a content library with load_content instead.",
+        )
+    categories = _entries(content_dir / "categories.toml", "category")
+    glossary = _entries(content_dir / "glossary.toml", "term")
+    departments = _entries(content_dir / "departments.toml", "department")
+    for path, entries, keys, kind in (
+        (content_dir / "categories.toml", categories, ("slug", "name", "summary"), "category"),
+        (content_dir / "glossary.toml", glossary, ("term", "definition"), "glossary term"),
+        (content_dir / "departments.toml", departments,
+         ("slug", "name", "site", "address", "phone", "opening_hours", "urgent_advice"), "department"),
+    ):
+        for entry in entries:
+            _require(path, entry, keys, kind)
+
+    versions = []
+    for folder in sorted(p for p in (content_dir / "versions").iterdir() if p.is_dir()):
+        for path in sorted(folder.glob("*.md")):
+            leaflet = parse_leaflet(path, complete=False)
+            versions.append(ArchivedVersion(folder.name, leaflet))
+            _check_archived(leaflet)
+
+    category_slugs = {c["slug"] for c in categories}
+    seen, resource_numbers, live = set(), {}, set()
+    for archived in versions:
+        meta, leaflet = archived.meta, archived.leaflet
+        if meta["category"] not in category_slugs:
+            raise leaflet.error("category", f"unknown category '{meta['category']}'")
+        owner = resource_numbers.setdefault(meta["resource_number"], archived.slug)
+        if owner != archived.slug:
+            raise leaflet.error("resource_number",
+                                f"resource number {meta['resource_number']} is also used by {owner}")
+        if archived.number is not None:
+            key = (archived.slug, archived.language, archived.number)
+            if key in seen:
+                raise leaflet.error("version", f"version {archived.number} appears twice")
+            seen.add(key)
+        if meta["status"] == "published":
+            if (archived.slug, archived.language) in live:
+                raise leaflet.error("status", "a leaflet can have only one published version")
+            live.add((archived.slug, archived.language))
+    slugs = {a.slug for a in versions}
+    for entry in departments:
+        for slug in entry.get("procedures", []):
+            if slug not in slugs:
+                path = content_dir / "departments.toml"
+                raise ContentError(path, _line_of(path, f'"{slug}"'),
+                                   f"department '{entry['slug']}' offers unknown procedure '{slug}'")
+    return categories, glossary, departments, versions
+
+
+def _check_archived(leaflet):
+    meta = leaflet.meta
+    wants = {"published_at": meta["status"] in NUMBERED,
+             "retired_at": meta["status"] in ("superseded", "withdrawn")}
+    for key, required in wants.items():
+        value = meta.get(key)
+        if (required and value is None) or (value is not None and not isinstance(value, datetime.datetime)):
+            raise leaflet.error(key, f"a {meta['status']} version needs '{key}' as a date and time "
+                                     "like 2026-11-01T09:30:00Z")
+
+
+@dataclass
+class ImportReport:
+    versions: int = 0
+    drafts: int = 0
+    procedures: int = 0
+    notes: list = field(default_factory=list)
+
+
+@transaction.atomic
+def import_library(content_dir):
+    """Rebuild a backup made by export_library in an empty database: every version with its
+    number, status, dates, author and approver, so every version keeps its address and page.
+
+    People are matched by username. Someone named in the backup who has no account here gets
+    an inactive account with no password, so the record still says who approved what; an
+    administrator can activate it and set a password if that person still needs to sign in.
+    """
+    if Procedure.objects.exists() or Category.objects.exists():
+        raise ContentError(
+            content_dir, 0,
+            f"the database already holds {Procedure.objects.count()} leaflets. import_content "
+            "restores a backup into an empty database only; run it after 'migrate' on a new one.",
+        )
+    categories, glossary, departments, versions = read_archive(content_dir)
+    report = ImportReport()
+    people = {}
+
+    def person(username):
+        if not username:
+            return None
+        if username not in people:
+            User = get_user_model()
+            user = User.objects.filter(**{User.USERNAME_FIELD: username}).first()
+            if user is None:
+                user = User(**{User.USERNAME_FIELD: username}, is_active=False)
+                user.set_unusable_password()
+                user.save()
+                report.notes.append(f"made an inactive account for '{username}', named in the record")
+            people[username] = user
+        return people[username]
+
+    for position, entry in enumerate(categories):
+        Category.objects.create(slug=entry["slug"], name=entry["name"], summary=entry["summary"],
+                                position=position)
+    # Terms before versions: versions link the first use of each term when they are rendered.
+    for entry in glossary:
+        GlossaryTerm.objects.create(term=entry["term"], slug=entry.get("slug", ""),
+                                    definition=entry["definition"],
+                                    also="\n".join(entry.get("also", [])))
+
+    by_slug = {}
+    for archived in versions:
+        by_slug.setdefault(archived.slug, []).append(archived)
+    for slug, archived_versions in by_slug.items():
+        # The procedure as it is now: from its newest file (all carry the same values).
+        newest = max(archived_versions, key=lambda a: (a.number is None, a.number or 0)).meta
+        procedure = Procedure.objects.create(
+            slug=slug,
+            title=newest["title"],
+            resource_number=newest["resource_number"],
+            category=Category.objects.get(slug=newest["category"]),
+            summary=newest["summary"],
+            lay_names="\n".join(newest.get("lay_names", [])),
+            food_hours=newest.get("food_hours"),
+            clear_fluids_hours=newest.get("clear_fluids_hours"),
+            review_interval_months=newest.get("review_interval_months", DEFAULT_REVIEW_MONTHS),
+            owner=person(newest.get("owner")),
+        )
+        report.procedures += 1
+        for archived in sorted(archived_versions, key=lambda a: (a.number is None, a.number or 0)):
+            _restore_version(procedure, archived, person)
+            if archived.number is None:
+                report.drafts += 1
+            else:
+                report.versions += 1
+
+    for entry in departments:
+        department = Department.objects.create(**{key: entry.get(key, "") for key in DEPARTMENT_FIELDS})
+        department.procedures.set(Procedure.objects.filter(slug__in=entry.get("procedures", [])))
+    transaction.on_commit(lambda: write_contacts_snapshot(Department.objects.all()))
+    return report
+
+
+def _restore_version(procedure, archived, person):
+    meta, leaflet = archived.meta, archived.leaflet
+    version = LeafletVersion(
+        procedure=procedure,
+        language=archived.language,
+        sources="\n".join(meta["sources"]),
+        is_sample_content=meta.get("sample_content", False),
+        last_reviewed=meta["last_reviewed"],
+        next_review_due=meta.get("next_review_due"),
+        author=person(meta.get("author")),
+        **{s.field: leaflet.sections.get(s.field, "") for s in SECTIONS},
+    )
+    version.save()  # renders the HTML, as a draft; then the record's own status and dates
+    if meta.get("created_at"):
+        LeafletVersion.objects.filter(pk=version.pk).update(created_at=meta["created_at"])
+    approver = person(meta.get("approver"))
+    version._set_status(
+        status=meta["status"], number=archived.number, published_at=meta.get("published_at"),
+        retired_at=meta.get("retired_at"), approver=approver,
+    )
+    WorkflowEvent.objects.create(
+        version=version, actor=None, from_status="", to_status=meta["status"],
+        comment="Restored from a backup" + (f"; approved by {approver.get_username()}" if approver else ""),
+    )
 
 
 def _hours(value):

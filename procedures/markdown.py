@@ -136,3 +136,11 @@ def link_glossary(fragment, glossary, linked):
         else:
             out.append(piece)
     return "".join(out)
+
+
+_GLOSSARY_LINK = re.compile(r'<a class="glossary-term" href="[^"#]*#([\w-]+)"')
+
+
+def linked_glossary_slugs(fragment):
+    """The glossary slugs that link_glossary linked in a stored fragment, in reading order."""
+    return _GLOSSARY_LINK.findall(fragment or "")

@@ -10,6 +10,7 @@ import datetime
 import re
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import F, Max, Q
@@ -114,11 +115,18 @@ class Procedure(models.Model):
         null=True, blank=True, editable=False,
         help_text="When review_reminders last emailed the owner, so a daily run sends one a week.",
     )
+    # Kept by refresh_search_document() for procedures/search.py: the live leaflet's plain
+    # text (snippets, and the SQLite search) and, on PostgreSQL, the weighted tsvector.
+    search_text = models.TextField(blank=True, editable=False)
+    search_document = SearchVectorField(null=True, editable=False)
 
     objects = ProcedureQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]
+        # Search's GIN indexes (full text on search_document; pg_trgm on title and lay_names
+        # for misspellings) exist on PostgreSQL only, so migration 0005_search makes them
+        # there instead of Meta.indexes, which SQLite would try to build too.
 
     def __str__(self):
         return f"{self.title} ({self.resource_number})"
@@ -129,6 +137,16 @@ class Procedure(models.Model):
     @property
     def lay_name_list(self):
         return [name.strip() for name in self.lay_names.splitlines() if name.strip()]
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self.refresh_search_document()
+
+    def refresh_search_document(self):
+        """Re-index for search: the title, lay names, summary and live English leaflet."""
+        from .search import index_procedures
+
+        index_procedures(Procedure.objects.filter(pk=self.pk), LeafletVersion.objects.all())
 
 
 class LeafletVersionQuerySet(models.QuerySet):
@@ -293,6 +311,15 @@ class LeafletVersion(models.Model):
     def source_list(self):
         return [line.strip() for line in self.sources.splitlines() if line.strip()]
 
+    def glossary_terms(self):
+        """The glossary words linked in this version, A to Z, for "Words used in this leaflet".
+
+        Read from the stored HTML (render() linked each term's first use), so a page costs
+        one small query and the list matches the links even if the glossary changes later.
+        """
+        slugs = {slug for _, html in self.sections() for slug in markdown.linked_glossary_slugs(html)}
+        return list(GlossaryTerm.objects.filter(slug__in=slugs)) if slugs else []
+
     @property
     def is_overdue(self):
         return self.next_review_due < timezone.localdate()
@@ -424,12 +451,14 @@ class LeafletVersion(models.Model):
             self.Status.PUBLISHED, by, comment, number=number or highest + 1, published_at=now,
             approver=by,
         )
+        self.procedure.refresh_search_document()
 
     def withdraw(self, by=None, comment=""):
         require_permission(by, "withdraw_leafletversion", "Only approvers can withdraw a leaflet.")
         if self.status != self.Status.PUBLISHED:
             raise ValidationError("Only the live version can be withdrawn.")
         self._move(self.Status.WITHDRAWN, by, comment, retired_at=timezone.now())
+        self.procedure.refresh_search_document()
 
     def start_new_draft(self, by=None, **changes):
         """A new draft carrying this version's content, for editing a published leaflet."""
@@ -596,7 +625,8 @@ class GlossaryTerm(models.Model):
         return self.term
 
     def save(self, *args, **kwargs):
-        self.slug = self.slug or slugify(self.term)
+        # A term may be 100 characters; its slug column holds 50.
+        self.slug = self.slug or slugify(self.term)[: self._meta.get_field("slug").max_length]
         super().save(*args, **kwargs)
 
 
@@ -623,3 +653,18 @@ class ClinicPack(models.Model):
 
     def __str__(self):
         return f"{self.title} ({self.department.site})" if self.department else self.title
+
+
+class LibraryGeneration(models.Model):
+    """One row whose token changes whenever anything patients can see changes.
+
+    Cached public pages carry the token in their cache key, so a publish, a withdrawal or a
+    new phone number is live on the next request with nothing to purge. procedures/caching.py
+    reads and changes it; see there for why a random token rather than a counter.
+    """
+
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"library generation {self.token} ({self.changed_at:%Y-%m-%d %H:%M:%S})"

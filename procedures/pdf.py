@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.exceptions import SuspiciousFileOperation
 
 # WeasyPrint logs every layout step at INFO and a warning for each screen-only rule in
 # site.css (media queries it skips) on every render; keep the logs for real failures only.
@@ -42,9 +43,12 @@ LAYOUT_FOLDERS = ("templates/print", "templates/partials", "static/css")
 def _static_file(name):
     # Production serves collected (hashed) names from STATIC_ROOT; development and tests
     # serve the app folders through the finders.
-    if staticfiles_storage.exists(name):
-        return Path(staticfiles_storage.path(name))
-    found = finders.find(name)
+    try:
+        if staticfiles_storage.exists(name):
+            return Path(staticfiles_storage.path(name))
+        found = finders.find(name)
+    except SuspiciousFileOperation:  # /static/../../etc/passwd
+        return None
     return Path(found) if found else None
 
 

@@ -6,6 +6,7 @@ it as a real JPEG, PNG, GIF or WebP whose file name matches. The image is re-enc
 is stored, which also drops hidden metadata such as a phone's GPS position.
 """
 
+import re
 from functools import wraps
 from pathlib import Path
 
@@ -23,7 +24,15 @@ from .markdown import render_markdown
 # Pillow's own limit is a warning at 89 million pixels; a leaflet picture needs far fewer,
 # and refusing early protects the server from "decompression bomb" files.
 MAX_IMAGE_PIXELS = 25_000_000
+TOO_LARGE = "Please make it smaller than 5000 × 5000 pixels and try again."
 EXTENSIONS = {"JPEG": {".jpg", ".jpeg"}, "PNG": {".png"}, "GIF": {".gif"}, "WEBP": {".webp"}}
+# Web page code inside a real picture (a "polyglot" file that is both a GIF and a script).
+# Re-encoding would drop it, but no photo or drawing has a reason to hold it, so the file is
+# refused. The patterns are long enough that ordinary picture data does not match by chance.
+HIDDEN_MARKUP = re.compile(
+    rb"<\s*(?:script|html|body|iframe|object|embed)\b|javascript:|<\?php|\bon(?:error|load)\s*=",
+    re.IGNORECASE,
+)
 
 
 def staff_only(view):
@@ -62,18 +71,25 @@ class LeafletImageForm(ImageForm):
                 kind = image.format
                 if width * height > MAX_IMAGE_PIXELS:
                     raise forms.ValidationError(
-                        f"This picture is {width} × {height} pixels, which is too large. "
-                        "Please make it smaller than 5000 × 5000 pixels."
+                        f"This picture is {width} × {height} pixels, which is too large. {TOO_LARGE}"
                     )
                 image.verify()
         except forms.ValidationError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise forms.ValidationError("This picture is too large to open safely.") from None
+            raise forms.ValidationError(
+                f"This picture is far too large to open safely. {TOO_LARGE}"
+            ) from None
         except Exception:  # Pillow raises many kinds of error for a damaged or fake image
             raise forms.ValidationError(refusal) from None
         if kind not in EXTENSIONS:
             raise forms.ValidationError(refusal)
+        upload.seek(0)
+        if HIDDEN_MARKUP.search(upload.read()):
+            raise forms.ValidationError(
+                "This picture file also contains web page code, so it cannot be used. Open the "
+                "picture in a photo or drawing program, save it as a new file and upload that."
+            )
         if Path(upload.name).suffix.lower() not in EXTENSIONS[kind]:
             raise forms.ValidationError(
                 f"This file is a {kind} picture but its name ends in "

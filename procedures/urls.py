@@ -1,28 +1,33 @@
 from django.urls import path
+from django.views.decorators.cache import never_cache
 
 from . import feedback, print_views, views
+from .caching import public_page
 
 app_name = "procedures"
 
+# public_page: the same for every patient, so cached under the library generation and
+# marked public for browsers and CDNs (procedures/caching.py). never_cache: forms that post,
+# and anything made for one person.
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", public_page(views.home), name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("search/", views.search, name="search"),
-    path("glossary/", views.glossary, name="glossary"),
+    path("search/", public_page(views.search, store=False), name="search"),
+    path("glossary/", public_page(views.glossary), name="glossary"),
     # /procedures/…
-    path("procedures/", views.procedure_list, name="list"),
-    path("procedures/category/<slug:slug>/", views.category, name="category"),
-    path("procedures/<slug:slug>/", views.leaflet, name="leaflet"),
-    path("procedures/<slug:slug>/v/<int:number>/", views.leaflet_version, name="leaflet_version"),
-    path("procedures/<slug:slug>/print/", views.leaflet_print, name="leaflet_print"),
-    path("procedures/<slug:slug>/feedback/", feedback.leave_feedback, name="feedback"),
-    path("procedures/<slug:slug>/feedback/<str:token>/", feedback.comment, name="feedback_comment"),
+    path("procedures/", public_page(views.procedure_list), name="list"),
+    path("procedures/category/<slug:slug>/", public_page(views.category), name="category"),
+    path("procedures/<slug:slug>/", public_page(views.leaflet), name="leaflet"),
+    path("procedures/<slug:slug>/v/<int:number>/", public_page(views.leaflet_version), name="leaflet_version"),
+    path("procedures/<slug:slug>/print/", public_page(views.leaflet_print), name="leaflet_print"),
+    path("procedures/<slug:slug>/feedback/", never_cache(feedback.leave_feedback), name="feedback"),
+    path("procedures/<slug:slug>/feedback/<str:token>/", never_cache(feedback.comment), name="feedback_comment"),
     # /departments/…
-    path("departments/", views.department_list, name="departments"),
-    path("departments/<slug:slug>/", views.department, name="department"),
+    path("departments/", public_page(views.department_list), name="departments"),
+    path("departments/<slug:slug>/", public_page(views.department), name="department"),
     # Printing for clinics: /procedures/<slug>/leaflet.pdf, …/appointment/, /check/…, /print/pack/
-    path("procedures/<slug:slug>/leaflet.pdf", print_views.leaflet_pdf, name="leaflet_pdf"),
+    path("procedures/<slug:slug>/leaflet.pdf", public_page(print_views.leaflet_pdf, store=False), name="leaflet_pdf"),
     path("procedures/<slug:slug>/appointment/", print_views.appointment, name="appointment"),
-    path("check/<str:resource>/<int:number>/", print_views.check, name="check"),
+    path("check/<str:resource>/<int:number>/", public_page(print_views.check), name="check"),
     path("print/pack/", print_views.pack, name="pack"),
 ]

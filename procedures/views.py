@@ -1,7 +1,9 @@
 """Public pages. Patients only ever see published versions; drafts 404 on every URL."""
 
+import ipaddress
 from itertools import groupby
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse
@@ -11,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 
 from . import search as search_backend
+from .context_processors import site
 from .models import Category, Department, GlossaryTerm, LeafletVersion, Procedure
 
 SEARCH_MAX_LENGTH = 200
@@ -39,8 +42,14 @@ def home(request):
     return render(request, "procedures/home.html", {"categories": categories})
 
 
+def _listed(procedures):
+    """Procedures for a list of links, without the search text and vector: at 10,000 leaflets
+    those are most of the bytes, and lists show only titles and summaries."""
+    return procedures.with_published_leaflet().defer("search_text", "search_document").order_by("title")
+
+
 def procedure_list(request):
-    procedures = Procedure.objects.with_published_leaflet().order_by("title")
+    procedures = _listed(Procedure.objects)
     letters = [
         (letter, list(group)) for letter, group in groupby(procedures, key=lambda p: p.title[0].upper())
     ]
@@ -49,7 +58,7 @@ def procedure_list(request):
 
 def category(request, slug):
     category = get_object_or_404(Category, slug=slug)
-    procedures = category.procedures.with_published_leaflet().order_by("title")
+    procedures = _listed(category.procedures)
     return render(
         request, "procedures/category.html", {"category": category, "procedures": procedures}
     )
@@ -123,7 +132,7 @@ def department_list(request):
 
 def department(request, slug):
     department = get_object_or_404(Department, slug=slug)
-    procedures = department.procedures.with_published_leaflet().order_by("title")
+    procedures = _listed(department.procedures)
     return render(
         request, "departments/detail.html", {"department": department, "procedures": procedures}
     )
@@ -132,13 +141,16 @@ def department(request, slug):
 def search(request):
     query = request.GET.get("q", "").strip()
     too_long = len(query) > SEARCH_MAX_LENGTH
-    query = "".join(ch for ch in query[:SEARCH_MAX_LENGTH] if ch.isprintable())
+    # Control characters become spaces, so "kidney<tab>tube" is still two words.
+    query = search_backend.clean(query[:SEARCH_MAX_LENGTH])
     results = search_backend.search(query) if query else []
+    nothing_found = bool(query) and not results
     return render(
         request,
         "procedures/search.html",
         {"query": query, "results": results, "too_long": too_long,
-         "departments": Department.objects.all() if query and not results else []},
+         "suggestions": search_backend.suggest(query) if nothing_found else [],
+         "departments": Department.objects.all() if nothing_found else []},
     )
 
 
@@ -152,6 +164,37 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return HttpResponse("ok", content_type="text/plain")
+
+
+def client_address(request):
+    """The visitor's IP address, from the header CLIENT_IP_HEADER names (REMOTE_ADDR, or the
+    proxy's header), or None. Used for feedback flood control and the admin sign-in lockout.
+
+    In a list ("client, proxy") the last address is the one our own proxy added; the ones
+    before it are whatever the client claimed. Anything that is not an address gives None:
+    the lockout stores it in an IP address column, which refuses other text.
+    """
+    value = request.META.get(settings.CLIENT_IP_HEADER, "").split(",")[-1].strip()
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
+
+
+# Error pages: plain words and the way back, never a stack trace (DEBUG is off in production).
+
+def bad_request(request, exception):
+    # Often a bad Host header: render without the request, which may be the thing that is wrong.
+    return HttpResponse(loader.render_to_string("400.html", site(None)), status=400)
+
+
+def permission_denied(request, exception):
+    return render(request, "403.html", status=403)
+
+
+def csrf_failure(request, reason=""):
+    """A form sent without its security token: usually an old tab, or cookies turned off."""
+    return render(request, "403_csrf.html", status=403)
 
 
 def page_not_found(request, exception):

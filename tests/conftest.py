@@ -25,6 +25,15 @@ def _isolated_files(settings, tmp_path):
     }
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # Each test's database is rolled back, so primary keys come round again: a PDF or page
+    # cached by an earlier test could otherwise match a later test's different leaflet.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def admin_form_data(version, **changes):
     """What the admin's change form posts for `version`, with `changes` typed in."""
     data = {
@@ -121,3 +130,13 @@ def staff(db):
 def staff_client(client, staff):
     client.force_login(staff)
     return client
+
+
+def empty_the_database():
+    """flush, as a restore test needs, inside the test's transaction. PostgreSQL will not
+    TRUNCATE tables with foreign-key checks still deferred, so run those checks first."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    connection.check_constraints()
+    call_command("flush", interactive=False, verbosity=0)

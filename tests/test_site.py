@@ -137,3 +137,46 @@ def test_with_the_database_down_patients_get_phone_numbers_not_an_error(tmp_path
         assert "unavailable for a short time" in body
         assert "01632 960 555" in body and "NHS 111" in body and "999" in body
         assert "Traceback" not in body and "OperationalError" not in body
+
+
+def test_dev_run_makes_no_demo_account_when_debug_is_off(tmp_path):
+    """./dev run with DJANGO_DEBUG=0 sets up and serves, but never creates a demo account."""
+    import signal
+    import socket
+    import sqlite3
+    import threading
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    database = tmp_path / "dev.sqlite3"
+    environment = {
+        **os.environ, "PYTHONUNBUFFERED": "1", "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "dev-run-test-" + "k" * 40, "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": f"sqlite:///{database}", "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
+        "IR_OUTAGE_CONTACTS_FILE": str(tmp_path / "contacts.json"),
+    }
+    process = subprocess.Popen(["./dev", "run", f"127.0.0.1:{port}"], cwd=ROOT, env=environment,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and process.poll() is None:
+            if any("Quit the server" in line for line in lines):
+                break
+            time.sleep(0.2)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        reader.join(timeout=5)
+    output = "".join(lines)
+    assert "Quit the server" in output, output[-3000:]  # it got as far as serving
+    assert "DJANGO_DEBUG is off, so no demo account was made" in output
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT username FROM auth_user").fetchall() == []
+        assert connection.execute("SELECT COUNT(*) FROM procedures_procedure").fetchone()[0] > 20

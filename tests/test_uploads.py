@@ -1,6 +1,8 @@
 """The editor's preview and image upload: staff only, real pictures only."""
 
 import io
+import struct
+import zlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -21,6 +23,38 @@ def picture(kind="PNG", name="kidney.png", size=(40, 30)):
 
 def stored_files(settings):
     return [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()] if settings.MEDIA_ROOT.exists() else []
+
+
+def media_root_is_empty(settings):
+    """Nothing at all under MEDIA_ROOT: no file, and not even a folder made for one."""
+    return not settings.MEDIA_ROOT.exists() or not any(settings.MEDIA_ROOT.iterdir())
+
+
+def png_bomb(width=20_000, height=20_000):
+    """A real, valid PNG of about 50 KB that unpacks to 400 million pixels (a
+    "decompression bomb"): one-bit grey rows of zeros compress about 1000 to 1."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    packer = zlib.compressobj(9)
+    row = b"\x00" * (1 + (width + 7) // 8)  # filter byte, then the row's pixels
+    data = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return SimpleUploadedFile(
+        "scan.png",
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b""),
+        content_type="image/png",
+    )
+
+
+def gif_with(script, where):
+    """A GIF that Pillow opens and verifies, carrying a script after its end or in a comment."""
+    buffer = io.BytesIO()
+    Image.new("P", (20, 20)).save(buffer, "GIF", **({"comment": script} if where == "comment" else {}))
+    body = buffer.getvalue() + (script if where == "after" else b"")
+    with Image.open(io.BytesIO(body)) as image:  # the test is only worth it if this is a real GIF
+        image.verify()
+    return SimpleUploadedFile("diagram.gif", body, content_type="image/gif")
 
 
 def test_anonymous_preview_is_refused(client):
@@ -73,11 +107,31 @@ def svg():
         (lambda: picture(size=(6000, 6000)), "too large"),
         (lambda: SimpleUploadedFile("big.png", b"\x89PNG" + b"0" * (5 * 1024 * 1024 + 10), content_type="image/png"), "The largest allowed is 5.0"),
         (lambda: SimpleUploadedFile("polyglot.gif", b"GIF89a<script>alert(1)</script>", content_type="image/gif"), "not a picture we can use"),
+        (png_bomb, "far too large to open safely. Please make it smaller than 5000 × 5000 pixels"),
+        (lambda: gif_with(b"<script>alert(document.cookie)</script>", "after"), "also contains web page code"),
+        (lambda: gif_with(b"<html><body onload=alert(1)>", "comment"), "also contains web page code"),
+        (lambda: picture("PNG", name="kidney.gif"), "is a PNG picture but its name ends in '.gif'"),
+        (lambda: picture("PNG", name="kidney.html"), "is a PNG picture but its name ends in '.html'"),
+        (lambda: SimpleUploadedFile("leaflet.png", b"%PDF-1.7\n1 0 obj <<>> endobj\n", content_type="image/png"), "not a picture we can use"),
+        (lambda: SimpleUploadedFile("page.png", b"<!DOCTYPE html><script>alert(1)</script>", content_type="image/png"), "not a picture we can use"),
+        (lambda: picture("BMP", name="scan.bmp"), "not a picture we can use"),
     ],
-    ids=["svg", "text-file", "wrong-extension", "too-many-pixels", "over-5MB", "polyglot"],
+    ids=["svg", "text-file", "wrong-extension", "too-many-pixels", "over-5MB", "fake-gif-header",
+         "decompression-bomb", "gif-plus-script", "script-in-gif-comment", "png-named-gif",
+         "png-named-html", "pdf", "html-named-png", "bmp"],
 )
 def test_bad_uploads_are_refused_with_a_clear_message(staff_client, settings, upload, message):
     response = staff_client.post(UPLOAD, {"image": upload()}, **XHR)
     assert response.status_code == 400
     assert message in " ".join(response.json()["image"])
     assert stored_files(settings) == []
+    assert media_root_is_empty(settings)
+
+
+def test_the_bomb_is_small_on_disk_but_huge_when_opened():
+    upload = png_bomb()
+    body = upload.read()
+    assert len(body) < 100_000
+    assert struct.unpack(">II", body[16:24]) == (20_000, 20_000)  # IHDR width and height
+    with pytest.raises(Image.DecompressionBombError):
+        Image.open(io.BytesIO(body))

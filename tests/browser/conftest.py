@@ -44,13 +44,25 @@ def browser():
         browser.close()
 
 
+def record_csp_violations(page):
+    """Chromium reports each thing the Content-Security-Policy blocked on the console."""
+    seen = []
+    page.on("console", lambda message: seen.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text else None)
+    return seen
+
+
 @pytest.fixture
 def page(browser):
+    """A phone-sized page. Anything the Content-Security-Policy blocks fails the test: with
+    no inline script or style allowed, a blocked item means something on the page is broken."""
     context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
     page = context.new_page()
     page.set_default_timeout(15_000)
+    blocked = record_csp_violations(page)
     yield page
     context.close()
+    assert blocked == [], "blocked by the Content-Security-Policy:\n" + "\n".join(blocked)
 
 
 @pytest.fixture

@@ -1,0 +1,340 @@
+"""Fast public pages at any library size: a page cache that never needs purging, and HTTP
+caching headers that let browsers, proxies and a CDN keep what they may.
+
+The scheme: one "library generation" in every key
+-------------------------------------------------
+A public page depends on (a) what the library holds, (b) today's date (the "review overdue"
+line), (c) the code, templates and static files of this deploy and (d) the address asked for.
+The cache key holds all four, and what can differ between app servers sharing one cache (whether
+WeasyPrint is installed, which the leaflet page mentions; the site and organisation names):
+
+    page:<sha256 of deploy | server variant | library token | today | scheme://host/path?query>
+
+(a) is the library generation: one database row (`LibraryGeneration`) whose random token is
+replaced whenever something patients can see changes, in the same transaction as the change:
+
+- a version is published, superseded or withdrawn: every one of those steps writes a
+  `WorkflowEvent` (LeafletVersion._move), and saving one replaces the token;
+- a procedure, category, department or glossary term is saved or deleted, or a department's
+  list of procedures changes (model signals, connected in ProceduresConfig.ready).
+
+Draft saves change nothing patients see, so they leave the token alone. Anything written in
+bulk without save() (bulk_create, QuerySet.update) must call `library_changed()` itself, as
+make_scale_data does.
+
+Reading the token is one primary-key SELECT per request. It lives in the database rather than
+in the cache so that every app server, every worker process and every management command
+(load_content, make_scale_data) agree on it at once: a bump kept in one worker's memory cache
+would never reach the others. It is random rather than a counter so that a rolled-back
+transaction, a database restored from a backup or a test database can never reuse a value
+whose pages are still in the cache with other content. Publishing therefore needs no purge:
+the next request asks for a key nobody has used, renders the page once and stores it. Old
+entries are never read again and simply expire (PAGE_CACHE_SECONDS) or are evicted.
+
+HTTP: the hashed key is the ETag, so a browser or CDN revalidating a page with If-None-Match
+costs one query and no rendering (304). Last-Modified is when the token last changed (or local
+midnight, or the deploy, whichever is later). A 200 answer says
+`public, max-age=PUBLIC_PAGE_MAX_AGE, stale-while-revalidate=…, stale-if-error=…`: a CDN may
+keep a page that long after a change, so keep the max-age short.
+
+Never stored, never marked public
+---------------------------------
+- requests with a session or messages cookie or an Authorization header (staff, who may see
+  staff-only links) and any request other than GET or HEAD: rendered fresh and marked
+  `private, no-store` — the page cache is never even read for them;
+- answers other than 200, streaming answers, and answers that set a cookie, used a CSRF token,
+  queued a message, changed the session or put a CSP nonce in the page;
+- drafts: public views answer 404 for them, and the admin preview is an admin view (Django
+  marks every admin page no-store) that nothing here wraps.
+"""
+
+import functools
+import hashlib
+import logging
+import uuid
+from datetime import datetime, time, timezone as dt_timezone
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.handlers.exception import response_for_exception
+from django.db import IntegrityError, connection, transaction
+from django.http import Http404, HttpResponse
+from django.utils import timezone
+from django.utils.cache import (
+    add_never_cache_headers,
+    get_conditional_response,
+    patch_cache_control,
+    patch_vary_headers,
+)
+from django.utils.dateparse import parse_datetime
+from django.utils.http import http_date, quote_etag
+
+logger = logging.getLogger(__name__)
+
+# Headers a cached answer keeps; everything else (security headers, CSP, cookies) is added by
+# the middleware on every request, hit or miss, because the cache sits inside the view.
+KEPT_HEADERS = ("Content-Type", "Content-Language", "Content-Disposition", "Vary", "Link", "X-Robots-Tag")
+# What the deploy fingerprint reads: a deploy that changes any of it gets fresh keys.
+DEPLOY_FOLDERS = ("ir_portal", "procedures", "templates", "static")
+GENERATION_PK = 1
+EPOCH = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
+CONDITIONAL_HEADERS = frozenset(
+    ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE")
+)
+# The messages framework's cookie (CookieStorage.cookie_name; there is no setting for it).
+MESSAGES_COOKIE = "messages"
+
+
+# -- the library generation ----------------------------------------------------------------
+
+
+def library_state():
+    """(token, changed_at) of the library as it is now: one primary-key SELECT.
+
+    Raw SQL because every public request runs it, cache hit or not: the ORM would spend more
+    time building the query than the database spends answering it.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_state_sql(), [GENERATION_PK])
+        row = cursor.fetchone()
+    if row is None:  # a new database that has never had content; the epoch is a fixed date
+        return "empty", EPOCH
+    return row[0], _as_datetime(row[1])
+
+
+@functools.lru_cache(maxsize=8)
+def _as_datetime(value):
+    if isinstance(value, str):  # SQLite without converters
+        value = parse_datetime(value)
+    if timezone.is_naive(value):  # stored in UTC
+        value = value.replace(tzinfo=dt_timezone.utc)
+    return value
+
+
+@functools.cache
+def _state_sql():
+    from .models import LibraryGeneration
+
+    quote = connection.ops.quote_name
+    return (
+        f"SELECT {quote('token')}, {quote('changed_at')} "
+        f"FROM {quote(LibraryGeneration._meta.db_table)} WHERE {quote('id')} = %s"
+    )
+
+
+def library_changed(*args, **kwargs):
+    """Something patients can see changed: every cached page key changes with it.
+
+    Takes any arguments so it can be connected to model signals as it is.
+    """
+    from .models import LibraryGeneration
+
+    changes = {"token": uuid.uuid4().hex, "changed_at": timezone.now()}
+    if LibraryGeneration.objects.filter(pk=GENERATION_PK).update(**changes):
+        return
+    try:  # the first change in a new database; a savepoint so a race cannot break the caller
+        with transaction.atomic():
+            LibraryGeneration.objects.create(pk=GENERATION_PK, **changes)
+    except IntegrityError:
+        LibraryGeneration.objects.filter(pk=GENERATION_PK).update(**changes)
+
+
+def connect_signals():
+    """Called from ProceduresConfig.ready(), so management commands bump it too."""
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    from .models import Category, Department, GlossaryTerm, Procedure, WorkflowEvent
+
+    for model in (Procedure, Category, Department, GlossaryTerm):
+        post_save.connect(library_changed, sender=model, dispatch_uid=f"library-changed-save-{model.__name__}")
+        post_delete.connect(library_changed, sender=model, dispatch_uid=f"library-changed-delete-{model.__name__}")
+    # Every status change of a version (publish, supersede, withdraw) writes one of these.
+    post_save.connect(library_changed, sender=WorkflowEvent, dispatch_uid="library-changed-workflow")
+    m2m_changed.connect(
+        _procedures_offered_changed, sender=Department.procedures.through,
+        dispatch_uid="library-changed-department-procedures",
+    )
+
+
+def _procedures_offered_changed(action, **kwargs):
+    if action.startswith("post_"):
+        library_changed()
+
+
+# -- keys and headers ------------------------------------------------------------------------
+
+
+@functools.cache
+def deploy_fingerprint():
+    """(hash, newest modification time) of this deploy's code, templates and static files."""
+    digest, newest = hashlib.sha256(), 0.0
+    for folder in DEPLOY_FOLDERS:
+        for path in sorted((settings.BASE_DIR / folder).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(settings.BASE_DIR)).encode() + b"\0" + path.read_bytes())
+                newest = max(newest, path.stat().st_mtime)
+    return digest.hexdigest()[:16], newest
+
+
+def page_digest(request, token, today):
+    fingerprint, _ = deploy_fingerprint()
+    address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+    parts = (fingerprint, _server_variant(), token, today.isoformat(), address)
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def _server_variant():
+    """What differs between app servers sharing one cache, or between tests: whether this one
+    can make PDFs (the leaflet page says so) and the names printed on every page."""
+    from . import pdf
+
+    return f"pdf={pdf.AVAILABLE}|{settings.PORTAL_NAME}|{settings.ORGANISATION_NAME}"
+
+
+def _last_modified(changed_at, today):
+    """When the page last changed: the library, the day (the "overdue" line) or the deploy."""
+    _, deployed = deploy_fingerprint()
+    return int(max(changed_at.timestamp(), _midnight(today), deployed))
+
+
+@functools.lru_cache(maxsize=4)
+def _midnight(today):
+    return timezone.make_aware(datetime.combine(today, time.min)).timestamp()
+
+
+def _is_personal(request):
+    """A request that may get a page made for one person: never served from or put in a
+    shared cache."""
+    return (
+        request.method not in ("GET", "HEAD")
+        or settings.SESSION_COOKIE_NAME in request.COOKIES
+        or MESSAGES_COOKIE in request.COOKIES
+        or "HTTP_AUTHORIZATION" in request.META
+    )
+
+
+def _shareable(request, response):
+    """Whether this answer is the same for everyone who asks for this address."""
+    session = getattr(request, "session", None)
+    queued_messages = getattr(getattr(request, "_messages", None), "_queued_messages", None)
+    vary = {v.strip().lower() for v in response.get("Vary", "").split(",") if v.strip()}
+    return not (
+        response.streaming
+        or response.cookies
+        or response.has_header("Cache-Control")  # the view decided for itself
+        or request.META.get("CSRF_COOKIE_NEEDS_UPDATE")  # a CSRF token is in the page
+        or queued_messages
+        or (session is not None and session.modified)
+        or isinstance(getattr(request, "_csp_nonce", None), str)  # a nonce is in the page
+        or vary - {"cookie", "accept-encoding"}
+    )
+
+
+def _mark_public(response, etag, last_modified):
+    response["ETag"] = etag
+    response["Last-Modified"] = _http_date(last_modified)
+    response["Cache-Control"] = (
+        f"public, max-age={settings.PUBLIC_PAGE_MAX_AGE}, "
+        f"stale-while-revalidate={settings.PUBLIC_PAGE_STALE_WHILE_REVALIDATE}, "
+        f"stale-if-error={settings.PUBLIC_PAGE_STALE_IF_ERROR}"
+    )
+
+
+_http_date = functools.lru_cache(maxsize=16)(http_date)
+
+
+def _mark_private(response):
+    if not response.has_header("Cache-Control"):
+        add_never_cache_headers(response)
+    patch_vary_headers(response, ("Cookie",))
+
+
+def _cache_get(key):
+    try:
+        return cache.get(key)
+    except Exception:  # a cache outage must not take the pages down with it
+        logger.warning("Page cache unavailable: reading %s", key, exc_info=True)
+        return None
+
+
+def _cache_set(key, response):
+    stored = (response.status_code, response.content, [(h, response[h]) for h in KEPT_HEADERS if h in response])
+    try:
+        cache.set(key, stored, timeout=settings.PAGE_CACHE_SECONDS)
+    except Exception:
+        logger.warning("Page cache unavailable: writing %s", key, exc_info=True)
+
+
+def _from_cache(stored):
+    status, content, headers = stored
+    response = HttpResponse(content, status=status)
+    for header, value in headers:
+        response[header] = value
+    return response
+
+
+# -- the decorators ------------------------------------------------------------------------
+
+
+def public_page(view=None, *, store=True):
+    """For a page that is the same for every patient: cached under the library generation,
+    with ETag, Last-Modified and public Cache-Control. `store=False` keeps the HTTP headers
+    but not the server-side copy (search: every query is different; PDFs: cached by pdf.py).
+    """
+    if view is None:
+        return functools.partial(public_page, store=store)
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if _is_personal(request):
+            response = view(request, *args, **kwargs)
+            _mark_private(response)
+            return response
+
+        token, changed_at = library_state()
+        today = timezone.localdate()
+        digest = page_digest(request, token, today)
+        etag, last_modified = quote_etag(digest[:32]), _last_modified(changed_at, today)
+        not_modified = (
+            get_conditional_response(request, etag=etag, last_modified=last_modified)
+            if CONDITIONAL_HEADERS.intersection(request.META) else None
+        )
+        if not_modified is not None:
+            if not_modified.status_code == 304:
+                _mark_public(not_modified, etag, last_modified)
+            return not_modified
+
+        key = f"page:{digest}"
+        stored = _cache_get(key) if store else None
+        if stored is not None:
+            response = _from_cache(stored)
+        else:
+            response = _render(view, request, *args, **kwargs)
+            if response.status_code != 200:
+                _mark_uncached(response)
+                return response
+            if not _shareable(request, response):
+                _mark_private(response)
+                return response
+            if store:
+                _cache_set(key, response)
+        _mark_public(response, etag, last_modified)
+        return response
+
+    wrapper.public_page = True  # tests/test_caching.py checks every public address has it
+    return wrapper
+
+
+def _render(view, request, *args, **kwargs):
+    try:
+        return view(request, *args, **kwargs)
+    except Http404 as missing:
+        # Made into the site's 404 page here rather than by the handler, so that it can be
+        # marked: a CDN may otherwise keep a 404 for minutes after the leaflet is published.
+        return response_for_exception(request, missing)
+
+
+def _mark_uncached(response):
+    """404s, 410s and redirects change when something is published: ask every time."""
+    if not response.has_header("Cache-Control"):
+        patch_cache_control(response, no_cache=True)

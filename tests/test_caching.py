@@ -1,0 +1,261 @@
+"""The page cache and HTTP caching: what patients get is never stale after a change, drafts
+and per-person pages are never kept, and browsers and CDNs may keep the public pages."""
+
+import pickle
+
+import pytest
+from django.contrib import messages
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.test import Client, RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import http_date
+
+from procedures import caching
+from procedures.models import LeafletVersion
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _memory_cache(settings):
+    # These tests read the cache's entries, so they use the local memory backend even when
+    # REDIS_URL is set.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+def leaflet_url(version):
+    return reverse("procedures:leaflet", args=[version.procedure.slug])
+
+
+def cached_pages():
+    """Every page body in the (local memory) cache, decoded."""
+    bodies = []
+    for key, value in cache._cache.items():
+        if ":page:" in key:
+            status, content, headers = pickle.loads(value)
+            bodies.append(content.decode())
+    return bodies
+
+
+def publish_new_text(version, **sections):
+    draft = version.start_new_draft(**sections)
+    draft.submit_for_review()
+    draft.publish()
+    return draft
+
+
+def test_a_second_request_is_served_from_the_cache(client, published, django_assert_num_queries):
+    first = client.get(leaflet_url(published))
+    with django_assert_num_queries(1):  # the library generation only
+        second = client.get(leaflet_url(published))
+    assert second.content == first.content
+    assert len(cached_pages()) == 1
+
+
+def test_a_new_published_version_is_served_at_once(client, published):
+    url = leaflet_url(published)
+    assert "Plain words about what is it?" in client.get(url).content.decode()
+    client.get(url)  # now certainly cached
+
+    publish_new_text(published, what_it_is="Brand new wording for version two.")
+
+    page = client.get(url).content.decode()
+    assert "Brand new wording for version two." in page
+    assert "<dt>Version</dt><dd>2</dd>" in page
+    archived = client.get(reverse("procedures:leaflet_version", args=[published.procedure.slug, 1]))
+    assert "This version has been replaced" in archived.content.decode()
+
+
+def test_a_withdrawn_leaflet_disappears_at_once(client, published):
+    url = leaflet_url(published)
+    client.get(url), client.get(url)
+    listed = client.get(reverse("procedures:list")).content.decode()
+    assert published.procedure.title in listed
+
+    published.withdraw(comment="Advice changed")
+
+    assert client.get(url).status_code == 404
+    assert published.procedure.title not in client.get(reverse("procedures:list")).content.decode()
+
+
+def test_a_leaflet_published_for_the_first_time_appears_at_once(client, make_procedure, make_draft):
+    procedure = make_procedure("liver-biopsy", title="Liver biopsy")
+    url = procedure.get_absolute_url()
+    missing = client.get(url)
+    assert missing.status_code == 404
+    assert "no-cache" in missing["Cache-Control"]  # a CDN must ask again, not keep the 404
+
+    make_draft(procedure).publish()
+
+    assert client.get(url).status_code == 200
+
+
+def test_a_new_phone_number_shows_at_once(client, published, department):
+    department.procedures.add(published.procedure)
+    url = leaflet_url(published)
+    assert "01632 960 555" in client.get(url).content.decode()
+
+    department.phone = "01632 960 999"
+    department.save()
+
+    page = client.get(url).content.decode()
+    assert "01632 960 999" in page and "01632 960 555" not in page
+    assert "01632 960 999" in client.get(reverse("procedures:departments")).content.decode()
+
+
+def test_a_draft_never_enters_the_cache(staff_client, published, department, category):
+    client = Client()  # the staff_client fixture is pytest-django's `client`, signed in
+    draft = published.start_new_draft(what_it_is="Secret draft wording not yet approved.")
+    preview = staff_client.get(reverse("admin:procedures_leafletversion_preview", args=[draft.pk]))
+    assert "Secret draft wording" in preview.content.decode()
+    assert "no-store" in preview["Cache-Control"] and "private" in preview["Cache-Control"]
+
+    slug = published.procedure.slug
+    for url in [
+        "/", reverse("procedures:list"), category.get_absolute_url(), leaflet_url(published),
+        reverse("procedures:leaflet_print", args=[slug]), department.get_absolute_url(),
+        reverse("procedures:search") + "?q=secret",
+    ]:
+        assert "Secret draft wording" not in client.get(url).content.decode(), url
+
+    pages = cached_pages()
+    assert len(pages) >= 5
+    assert not any("Secret draft wording" in page or "Draft preview" in page for page in pages)
+    assert not any(key for key in cache._cache if "admin" in key)
+
+
+def test_a_matching_etag_gets_304_without_rendering(client, published, django_assert_num_queries):
+    url = leaflet_url(published)
+    first = client.get(url)
+    etag, last_modified = first["ETag"], first["Last-Modified"]
+    cache.clear()  # so a 200 would have to render: the 304 must not
+
+    with django_assert_num_queries(1):
+        not_modified = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert not_modified.status_code == 304
+    assert not_modified.content == b""
+    assert not_modified["ETag"] == etag
+    assert "max-age=300" in not_modified["Cache-Control"]
+    assert client.get(url, HTTP_IF_MODIFIED_SINCE=last_modified).status_code == 304
+
+    publish_new_text(published, what_it_is="Changed.")
+
+    changed = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    earlier = http_date(timezone.now().timestamp() - 3600)
+    assert client.get(url, HTTP_IF_MODIFIED_SINCE=earlier).status_code == 200
+
+
+def test_public_pages_may_be_kept_by_browsers_and_a_cdn(client, published):
+    for url in ["/", reverse("procedures:list"), leaflet_url(published),
+                reverse("procedures:leaflet_print", args=[published.procedure.slug]),
+                reverse("procedures:search") + "?q=kidney"]:
+        response = client.get(url)
+        control = response["Cache-Control"]
+        assert "public" in control and "max-age=300" in control, url
+        assert "stale-while-revalidate=" in control, url
+        assert response.has_header("ETag") and response.has_header("Last-Modified"), url
+        assert not response.cookies, url
+
+
+def test_staff_get_fresh_private_pages_and_nothing_is_stored(staff_client, published):
+    response = staff_client.get(reverse("procedures:leaflet_print", args=[published.procedure.slug]))
+    assert response.status_code == 200
+    assert "Make a clinic pack" in response.content.decode()  # a staff-only link
+    assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
+    assert not response.has_header("ETag")
+    assert cached_pages() == []
+
+
+def test_forms_admin_and_appointment_sheets_are_never_stored(staff_client, published):
+    client = Client()
+    slug = published.procedure.slug
+    answers = [
+        client.get(reverse("procedures:appointment", args=[slug])),
+        client.post(reverse("procedures:feedback", args=[slug]), {"useful": "yes"}),
+        client.post(leaflet_url(published)),
+        staff_client.get(reverse("admin:index")),
+        staff_client.get(reverse("procedures:pack")),
+    ]
+    for response in answers:
+        assert "no-store" in response["Cache-Control"], response.request["PATH_INFO"]
+        assert "public" not in response["Cache-Control"]
+    assert cached_pages() == []
+
+
+# -- the decorator on its own: what makes a page personal ------------------------------------
+
+
+def call(view):
+    request = RequestFactory().get("/somewhere/")
+    return caching.public_page(view)(request), request
+
+
+def test_a_page_carrying_a_csrf_token_is_not_stored():
+    def form_page(request):
+        return HttpResponse(f'<input name="csrfmiddlewaretoken" value="{get_token(request)}">')
+
+    response, _ = call(form_page)
+    assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
+    assert cached_pages() == []
+
+
+def test_a_page_carrying_a_message_is_not_stored():
+    def page_with_message(request):
+        request._messages = CookieStorage(request)
+        messages.success(request, "Saved")
+        return HttpResponse("Saved")
+
+    response, _ = call(page_with_message)
+    assert "no-store" in response["Cache-Control"]
+    assert cached_pages() == []
+
+
+def test_a_request_with_a_session_cookie_is_answered_fresh():
+    calls = []
+
+    def page(request):
+        calls.append(request)
+        return HttpResponse(f"page {len(calls)}")
+
+    caching.public_page(page)(RequestFactory().get("/x/"))  # stored
+    request = RequestFactory().get("/x/")
+    request.COOKIES["sessionid"] = "abc"
+    response = caching.public_page(page)(request)
+    assert response.content == b"page 2"
+    assert "private" in response["Cache-Control"]
+    assert response["Vary"] == "Cookie"
+
+
+def test_library_changes_replace_the_generation_token(published, department, category):
+    seen = {caching.library_state()[0]}
+    for change in [
+        lambda: department.save(),
+        lambda: department.procedures.add(published.procedure),
+        lambda: category.save(),
+        lambda: published.procedure.save(),
+        lambda: published.withdraw(),
+    ]:
+        change()
+        token = caching.library_state()[0]
+        assert token not in seen
+        seen.add(token)
+    # A draft changes nothing patients see.
+    draft = LeafletVersion.objects.create(procedure=published.procedure, **{
+        s: "x" for s in ("what_it_is",)
+    })
+    draft.save()
+    assert caching.library_state()[0] in seen
+
+
+def test_every_public_address_goes_through_the_page_cache():
+    from procedures import urls
+
+    made_for_one_person = {"healthz", "feedback", "feedback_comment", "appointment", "pack"}
+    for pattern in urls.urlpatterns:
+        if pattern.name not in made_for_one_person:
+            assert getattr(pattern.callback, "public_page", False), pattern.name

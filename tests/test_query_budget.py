@@ -1,0 +1,76 @@
+"""Every public page runs the same few SQL queries whether the library holds one leaflet or a
+thousand: rendered from scratch at most BUDGET, served from the page cache one (the library
+generation, which is in every cache key)."""
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from procedures import synthetic
+from procedures.models import Department, Procedure
+
+pytestmark = pytest.mark.django_db
+BUDGET = 4
+
+
+def public_pages():
+    procedure = Procedure.objects.get(slug="synthetic-00001")
+    department = Department.objects.get(slug="synthetic-unit-001")
+    return {
+        "home": reverse("procedures:home"),
+        "A to Z": reverse("procedures:list"),
+        "category": procedure.category.get_absolute_url(),
+        "leaflet": procedure.get_absolute_url(),
+        "archived version": reverse("procedures:leaflet_version", args=[procedure.slug, 1]),
+        "print view": reverse("procedures:leaflet_print", args=[procedure.slug]),
+        "QR check": reverse("procedures:check", args=[procedure.resource_number, 1]),
+        "departments": reverse("procedures:departments"),
+        "department": department.get_absolute_url(),
+        "glossary": reverse("procedures:glossary"),
+        "search": reverse("procedures:search") + "?q=synthetic",  # found at both sizes
+    }
+
+
+def queries_per_page(client, assert_max_queries):
+    """{page: (queries rendered, queries cached)}, asserting the budget on each."""
+    counts = {}
+    for name, url in public_pages().items():
+        cache.clear()
+        with assert_max_queries(BUDGET) as rendered:
+            response = client.get(url)
+        assert response.status_code == 200, (name, url)
+        with assert_max_queries(1 if name != "search" else BUDGET) as cached:
+            assert client.get(url).content == response.content, name
+        counts[name] = (len(rendered), len(cached))
+    return counts
+
+
+def grow_to_a_thousand():
+    synthetic.build(999, departments=20, glossary=200, versions=2)
+    # The measured department offers every procedure; the measured category holds ~100.
+    Department.objects.get(slug="synthetic-unit-001").procedures.set(Procedure.objects.all())
+
+
+def test_public_pages_run_the_same_few_queries_with_1_and_1000_leaflets(
+    client, django_assert_max_num_queries
+):
+    synthetic.build(1, departments=1, glossary=1, versions=2)
+    with_one = queries_per_page(client, django_assert_max_num_queries)
+
+    grow_to_a_thousand()
+    assert Procedure.objects.with_published_leaflet().count() == 1000
+    with_a_thousand = queries_per_page(client, django_assert_max_num_queries)
+
+    assert with_a_thousand == with_one
+    for name, (rendered, cached) in with_one.items():
+        if name != "search":  # search results are not kept: every query differs
+            assert cached == 1, name
+
+
+def test_a_thousand_leaflets_are_all_listed(client):
+    synthetic.build(1, departments=1, glossary=1, versions=2)
+    grow_to_a_thousand()
+    html = client.get(reverse("procedures:list")).content.decode()
+    assert html.count('class="card"') == 1000
+    department = client.get(reverse("procedures:department", args=["synthetic-unit-001"]))
+    assert department.content.decode().count("synthetic leaflet 0") == 1000

@@ -1,0 +1,93 @@
+"""The stored search text and vector follow the live leaflet: publishing, withdrawing and
+saving a procedure re-index it, and drafts are never searched. Runs on SQLite and PostgreSQL."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from procedures.models import LeafletVersion, Procedure
+from procedures.search import search, suggest
+
+from .test_query_budget import BUDGET
+
+pytestmark = pytest.mark.django_db
+ON_SQLITE = connection.vendor == "sqlite"
+
+
+def test_snippets_escape_the_leaflet_text(client, published):
+    draft = published.start_new_draft()
+    draft.what_it_is = "Take less than 5 mg & never more: zebrafinch < 6."
+    draft.save()
+    draft.publish()
+    body = client.get(reverse("procedures:search"), {"q": "zebrafinch"}).content.decode()
+    assert "<mark>zebrafinch</mark> &lt; 6." in body
+    assert "5 mg &amp; never" in body
+
+
+def test_publishing_a_new_version_makes_its_words_findable(published):
+    assert [r.procedure for r in search("kingfisher")] == []
+    draft = published.start_new_draft(what_it_is="A kingfisher sits by the river.")
+    assert [r.procedure for r in search("kingfisher")] == []  # drafts are never searched
+    draft.publish()
+    assert [r.procedure for r in search("kingfisher")] == [published.procedure]
+
+
+def test_a_withdrawn_leaflet_is_not_found(published):
+    assert [r.procedure for r in search("kidney biopsy")] == [published.procedure]
+    published.withdraw()
+    assert search("kidney biopsy") == []
+    assert suggest("kidny biopsy") == []
+
+
+def test_new_lay_names_are_found_as_soon_as_the_procedure_is_saved(published):
+    procedure = published.procedure
+    assert search("wobblekins") == []
+    procedure.lay_names = "wobblekins\nkidney tube"
+    procedure.save()
+    assert [r.procedure for r in search("wobblekins")] == [procedure]
+
+
+def test_the_stored_text_is_the_live_leaflet_only(published):
+    draft = published.start_new_draft(what_it_is="Unpublished heron words")
+    procedure = Procedure.objects.get(pk=published.procedure_id)
+    assert "Plain words about what is it?" in procedure.search_text
+    assert "heron" not in procedure.search_text
+    assert draft.status == LeafletVersion.Status.DRAFT
+
+
+@pytest.mark.skipif(ON_SQLITE, reason="PostgreSQL only: GIN indexes and pg_trgm")
+def test_postgres_has_the_search_indexes_and_trigram_extension():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT extname FROM pg_extension WHERE extname = 'pg_trgm'")
+        assert cursor.fetchone()
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'procedures_procedure'"
+        )
+        indexes = dict(cursor.fetchall())
+    assert "gin (search_document)" in indexes["procedure_search_document"]
+    assert "gin_trgm_ops" in indexes["procedure_title_trgm"]
+    assert "gin_trgm_ops" in indexes["procedure_lay_names_trgm"]
+
+
+@pytest.mark.skipif(ON_SQLITE, reason="PostgreSQL only: weighted tsvector")
+def test_postgres_weighs_names_above_summary_above_leaflet_text(published):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT search_document::text FROM procedures_procedure WHERE id = %s",
+            [published.procedure_id],
+        )
+        document = cursor.fetchone()[0]
+    assert re.search(r"'kidney':\S*1A", document)  # title
+    assert re.search(r"'short':\S*B", document)  # summary: "A short plain summary."
+    assert re.search(r"'plain':\S*C", document)  # leaflet text: "Plain words about …"
+
+
+def test_a_search_with_no_results_stays_within_the_page_query_budget(
+    client, published, department, django_assert_max_num_queries
+):
+    # The no-results page also looks up suggestions and the departments' phone numbers.
+    with django_assert_max_num_queries(BUDGET):
+        body = client.get(reverse("procedures:search"), {"q": "xylophone"}).content.decode()
+    assert "No leaflets found" in body and "01632 960 555" in body
