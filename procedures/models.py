@@ -460,20 +460,22 @@ class LeafletVersion(models.Model):
         self._move(self.Status.WITHDRAWN, by, comment, retired_at=timezone.now())
         self.procedure.refresh_search_document()
 
+    def _copy(self, **changes):
+        """An unsaved new version with this one's text, reviewed today."""
+        fields = {
+            "procedure": self.procedure,
+            "language": self.language,
+            "sources": self.sources,
+            "is_sample_content": self.is_sample_content,
+            "last_reviewed": timezone.localdate(),
+            **{s.field: getattr(self, s.field) for s in SECTIONS},
+        }
+        return LeafletVersion(**{**fields, **changes})
+
     def start_new_draft(self, by=None, **changes):
         """A new draft carrying this version's content, for editing a published leaflet."""
         require_permission(by, "add_leafletversion", "Only editors can start a draft.")
-        draft = LeafletVersion(
-            procedure=self.procedure,
-            language=self.language,
-            sources=self.sources,
-            is_sample_content=self.is_sample_content,
-            last_reviewed=timezone.localdate(),
-            author=by,
-            **{s.field: getattr(self, s.field) for s in SECTIONS},
-        )
-        for field, value in changes.items():
-            setattr(draft, field, value)
+        draft = self._copy(author=by, **changes)
         draft.save()
         label = f"version {self.number}" if self.number else "a draft"
         WorkflowEvent.objects.create(
@@ -489,15 +491,7 @@ class LeafletVersion(models.Model):
         require_permission(by, "approve_leafletversion", "Only approvers can record a review.")
         if self.status != self.Status.PUBLISHED:
             raise ValidationError("Only the live version can be reviewed.")
-        review = LeafletVersion(
-            procedure=self.procedure,
-            language=self.language,
-            sources=self.sources,
-            is_sample_content=self.is_sample_content,
-            last_reviewed=timezone.localdate(),
-            author=self.author,
-            **{s.field: getattr(self, s.field) for s in SECTIONS},
-        )
+        review = self._copy(author=self.author)
         review.save()
         # The reviewer did not write this text, so the own-draft rule does not apply.
         review._make_live(by, comment="Reviewed, no change")
