@@ -8,7 +8,7 @@ line), (c) the code, templates and static files of this deploy and (d) the addre
 The cache key holds all four, and what can differ between app servers sharing one cache (whether
 WeasyPrint is installed, which the leaflet page mentions; the site and organisation names):
 
-    page:<sha256 of deploy | server variant | library token | today | scheme://host/path?query>
+    page:<sha256 of deploy | server variant | library token | today | language | scheme://host/path?query>
 
 (a) is the library generation: one database row (`LibraryGeneration`) whose random token is
 replaced whenever something patients can see changes, in the same transaction as the change:
@@ -68,6 +68,7 @@ from django.utils.cache import (
 )
 from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date, quote_etag
+from django.utils.translation import get_language
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +180,9 @@ def deploy_fingerprint():
 def page_digest(request, token, today):
     fingerprint, _ = deploy_fingerprint()
     address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
-    parts = (fingerprint, _server_variant(), token, today.isoformat(), address)
+    # The language is in the address for leaflet pages (/ar/…), but /check/ answers in the
+    # language the browser asks for, so it is part of the key as well.
+    parts = (fingerprint, _server_variant(), token, today.isoformat(), get_language() or "", address)
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
