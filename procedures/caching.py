@@ -22,18 +22,29 @@ Draft saves change nothing patients see, so they leave the token alone. Anything
 bulk without save() (bulk_create, QuerySet.update) must call `library_changed()` itself, as
 make_scale_data does.
 
-Reading the token is one primary-key SELECT per request. It lives in the database rather than
-in the cache so that every app server, every worker process and every management command
-(load_content, make_scale_data) agree on it at once: a bump kept in one worker's memory cache
-would never reach the others. It is random rather than a counter so that a rolled-back
-transaction, a database restored from a backup or a test database can never reuse a value
-whose pages are still in the cache with other content. Publishing therefore needs no purge:
-the next request asks for a key nobody has used, renders the page once and stores it. Old
-entries are never read again and simply expire (PAGE_CACHE_SECONDS) or are evicted.
+Reading the token is one primary-key SELECT, and each worker process keeps what it read for
+STATE_MEMO_SECONDS (a quarter of a second), so under load most requests run no query at all.
+The trade-off: a change made in another process (another worker or app server, a management
+command) reaches this one up to STATE_MEMO_SECONDS late, so for that long a patient may still
+get the page as it was before a publish or a withdrawal (a CDN's max-age is far longer). A
+change made in this process is seen at once: `library_changed()` makes it forget the token
+when the change is committed. Code inside a transaction (ATOMIC_REQUESTS, an atomic block in
+a command, the tests' rolled-back transactions) reads the database every time and keeps
+nothing: a transaction must see its own changes, and a token it read must not outlive a
+rollback.
+
+The token lives in the database rather than in the cache so that every app server, every
+worker process and every management command (load_content, make_scale_data) agree on it: a
+bump kept in one worker's memory cache would never reach the others. It is random rather than
+a counter so that a rolled-back transaction, a database restored from a backup or a test
+database can never reuse a value whose pages are still in the cache with other content.
+Publishing therefore needs no purge: the next request asks for a key nobody has used, renders
+the page once and stores it. Old entries are never read again and simply expire
+(PAGE_CACHE_SECONDS) or are evicted.
 
 HTTP: the hashed key is the ETag, so a browser or CDN revalidating a page with If-None-Match
-costs one query and no rendering (304). Last-Modified is when the token last changed (or local
-midnight, or the deploy, whichever is later). A 200 answer says
+costs at most one query and no rendering (304). Last-Modified is when the token last changed
+(or local midnight, or the deploy, whichever is later). A 200 answer says
 `public, max-age=PUBLIC_PAGE_MAX_AGE, stale-while-revalidate=…, stale-if-error=…`: a CDN may
 keep a page that long after a change, so keep the max-age short.
 
@@ -53,11 +64,12 @@ import hashlib
 import logging
 import uuid
 from datetime import datetime, time, timezone as dt_timezone
+from time import monotonic
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.handlers.exception import response_for_exception
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.utils.cache import (
@@ -78,6 +90,9 @@ KEPT_HEADERS = ("Content-Type", "Content-Language", "Content-Disposition", "Vary
 # What the deploy fingerprint reads: a deploy that changes any of it gets fresh keys.
 DEPLOY_FOLDERS = ("ir_portal", "procedures", "templates", "static")
 GENERATION_PK = 1
+# How long a worker process goes on using the library token it last read (see above).
+STATE_MEMO_SECONDS = 0.25
+_memo = None  # (monotonic() when read, (token, changed_at)), or None: read it next time
 EPOCH = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
 CONDITIONAL_HEADERS = frozenset(
     ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE")
@@ -90,12 +105,35 @@ MESSAGES_COOKIE = "messages"
 
 
 def library_state():
-    """(token, changed_at) of the library as it is now: one primary-key SELECT.
+    """(token, changed_at) of the library: read from the database at most every
+    STATE_MEMO_SECONDS in each process, and every time inside a transaction."""
+    global _memo
+    database = connections[DEFAULT_DB_ALIAS]
+    if database.in_atomic_block:
+        return _read_state(database)
+    memo, now = _memo, monotonic()  # one read of _memo: another thread may replace it
+    if memo is not None and now - memo[0] < STATE_MEMO_SECONDS:
+        return memo[1]
+    state = _read_state(database)
+    # A tuple assigned in one step, so gthread workers' threads never see half of one. Two
+    # threads refreshing at once both read the database; either answer is right. A thread
+    # whose read began just before a change in this process may store the old token after
+    # library_changed() forgot it: stale for STATE_MEMO_SECONDS at most, as for other processes.
+    _memo = (now, state)
+    return state
 
-    Raw SQL because every public request runs it, cache hit or not: the ORM would spend more
-    time building the query than the database spends answering it.
-    """
-    with connection.cursor() as cursor:
+
+def forget_library_state():
+    """Make this process's next library_state() read the database (tests call it between
+    tests as they clear the cache)."""
+    global _memo
+    _memo = None
+
+
+def _read_state(database):
+    """One primary-key SELECT. Raw SQL because public requests run it often: the ORM would
+    spend more time building the query than the database spends answering it."""
+    with database.cursor() as cursor:
         cursor.execute(_state_sql(), [GENERATION_PK])
         row = cursor.fetchone()
     if row is None:  # a new database that has never had content; the epoch is a fixed date
@@ -131,13 +169,16 @@ def library_changed(*args, **kwargs):
     from .models import LibraryGeneration
 
     changes = {"token": uuid.uuid4().hex, "changed_at": timezone.now()}
-    if LibraryGeneration.objects.filter(pk=GENERATION_PK).update(**changes):
-        return
-    try:  # the first change in a new database; a savepoint so a race cannot break the caller
-        with transaction.atomic():
-            LibraryGeneration.objects.create(pk=GENERATION_PK, **changes)
-    except IntegrityError:
-        LibraryGeneration.objects.filter(pk=GENERATION_PK).update(**changes)
+    if not LibraryGeneration.objects.filter(pk=GENERATION_PK).update(**changes):
+        try:  # the first change in a new database; a savepoint so a race cannot break the caller
+            with transaction.atomic():
+                LibraryGeneration.objects.create(pk=GENERATION_PK, **changes)
+        except IntegrityError:
+            LibraryGeneration.objects.filter(pk=GENERATION_PK).update(**changes)
+    # This process must not go on using the old token it keeps: forget it once the new one is
+    # committed (at once outside a transaction). Not before: until then other threads must
+    # read the old one, and this transaction reads the database anyway (library_state).
+    transaction.on_commit(forget_library_state)
 
 
 def connect_signals():

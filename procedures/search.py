@@ -7,13 +7,15 @@ offers the closest procedure names when nothing matched. The database decides ho
 - PostgreSQL: full-text search over a stored, GIN-indexed `Procedure.search_document`
   (title and lay names weigh most, then the summary, then the live leaflet's text), ranked,
   with ts_headline snippets; pg_trgm word similarity on the title and lay names catches
-  misspellings ("nefrostomy", "vertebroplasy") and makes the did-you-mean list.
+  misspellings ("nefrostomy", "vertebroplasy") and makes the did-you-mean list. Each kind of
+  match is looked for only when the one before found nothing, always through the indexes,
+  so a search costs a few milliseconds at 10,000 leaflets (README, Benchmarks).
 - SQLite (`./dev run`): every word must appear somewhere (substring match), and difflib finds
   close spellings of the words in titles and lay names.
 
 User text only ever reaches PostgreSQL as a parameter of websearch_to_tsquery,
-plainto_tsquery or word_similarity, never as raw tsquery syntax, so quotes, `& | !` and
-the like are just characters.
+plainto_tsquery, to_tsvector or word_similarity (and the %> operator), never as raw tsquery
+syntax, so quotes, `& | !` and the like are just characters.
 
 `index_procedures()` keeps the stored search text and vector up to date; the model calls it
 through `Procedure.refresh_search_document()` when a procedure is saved and when a version
@@ -27,9 +29,9 @@ from dataclasses import dataclass
 from functools import reduce
 from html import unescape
 
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.lookups import TrigramWordSimilar
 from django.contrib.postgres.search import (
-    SearchHeadline,
     SearchQuery,
     SearchRank,
     SearchVector,
@@ -37,19 +39,9 @@ from django.contrib.postgres.search import (
     TrigramWordSimilarity,
 )
 from django.db import connection, connections
-from django.db.models import (
-    BooleanField,
-    Case,
-    Exists,
-    ExpressionWrapper,
-    F,
-    OuterRef,
-    Q,
-    Value,
-    When,
-)
+from django.db.models import Exists, F, OuterRef, Q, TextField, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Greatest
-from django.db.models.lookups import GreaterThanOrEqual
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import mark_safe
 
@@ -58,9 +50,16 @@ MAX_QUERY_LENGTH = 200  # the view also caps it and tells the patient
 MAX_WORDS = 8
 MAX_RESULTS = 20
 SUGGESTIONS = 3
-# pg_trgm's word_similarity. A whole query is a misspelt name above pg_trgm's own default
-# threshold, 0.6, which its %> operator (and so the trigram index) uses. Single words get
-# a looser test, and suggestions looser still: they are offered, not shown as results.
+# Ranking reads each matching leaflet's whole search vector. Words that almost every leaflet
+# holds ("blood thinners") would have all of them read, about 80 ms at 10,000 leaflets, so at
+# most this many are ranked: the oldest that match. A library where fewer leaflets match a
+# query, as in any library of this size or less, has all of them ranked.
+RANKED_AT_MOST = 100
+# pg_trgm's word_similarity. A whole query is a misspelt name at pg_trgm's own default
+# threshold, 0.6. Single words get a looser test, and suggestions looser still: they are
+# offered, not shown as results. The %> operator, which the trigram indexes serve, reads its
+# threshold from a setting, so search sets that to the one it needs (_like).
+NAME_SIMILARITY = 0.6  # the whole query, a misspelt name ("vertebroplasy")
 WORD_SIMILARITY = 0.5  # one misspelt word ("nefrstmy"), when no leaflet has every word
 SUGGESTION_SIMILARITY = 0.3
 # difflib ratios on SQLite: a word of a name, a whole name, a word offered as a suggestion.
@@ -76,6 +75,7 @@ STOP_WORDS = frozenset(
 # Private-use characters mark the highlighted words in ts_headline's output, so the rest can
 # be escaped before <mark> is put in. They are removed from the stored text.
 _START, _STOP = "\ue000", "\ue001"
+HEADLINE_OPTIONS = f"StartSel={_START}, StopSel={_STOP}, MaxWords=30, MinWords=12, MaxFragments=1"
 _WORD = re.compile(r"\w+")
 _BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|td|th|blockquote|pre)>|<br\s*/?>", re.IGNORECASE)
 
@@ -151,54 +151,170 @@ def _live_procedures():
 
 
 def _postgres_search(query, words):
-    """One query. Leaflets that have every word, or whose name the whole query is a misspelling
-    of, come first and alone if there are any; otherwise any word, or any misspelt word of a
-    name, will do ("vertebroplsty injection"), names holding more of the words first."""
+    """Leaflets that have every word come first and alone if there are any; then leaflets
+    whose name the whole query is a misspelling of ("nefrostomy"); otherwise any word, or any
+    misspelt word of a name, will do ("vertebroplsty injection"), names holding more of the
+    words first. Each step runs only when the one before found nothing.
+
+    Three round trips when the first step finds leaflets: the matching leaflets (_matching),
+    the best of them (_ranked) and their snippets (_snippets); one more for each later step.
+    """
     every_word = SearchQuery(query, config=CONFIG, search_type="websearch")
     any_word = reduce(
         operator.or_, (SearchQuery(w, config=CONFIG, search_type="plain") for w in words)
     )
-    # A misspelt name: the gin_trgm_ops indexes on title and lay_names serve these operators.
-    like_a_name = Q(TrigramWordSimilar(F("title"), Value(query))) | Q(
-        TrigramWordSimilar(F("lay_names"), Value(query))
-    )
-    long_words = [w for w in words if len(w) > 3]
-    word_similarities = [
-        Greatest(TrigramWordSimilarity(w, "title"), TrigramWordSimilarity(w, "lay_names"))
-        for w in long_words
-    ]
-    like_a_word = reduce(
-        operator.or_,
-        (Q(GreaterThanOrEqual(similarity, WORD_SIMILARITY)) for similarity in word_similarities),
-        Q(pk__in=[]),
-    )
-    close = Q(search_document=every_word) | like_a_name
     name_similarity = Greatest(
         TrigramWordSimilarity(query, "title"), TrigramWordSimilarity(query, "lay_names")
     )
-    names_hold = reduce(operator.add, word_similarities, Value(0.0)) / Value(
-        float(max(len(long_words), 1))
-    )
-    found = list(
-        _live_procedures()
-        .defer("search_text", "search_document")  # read by the database, not by Python
-        .filter(close | Q(search_document=any_word) | like_a_word)
-        .annotate(
-            close=ExpressionWrapper(close, output_field=BooleanField()),
-            score=Case(
-                When(close, then=SearchRank(F("search_document"), every_word) + name_similarity),
-                default=SearchRank(F("search_document"), any_word) + names_hold,
+    close_score = SearchRank(F("search_document"), every_word) + name_similarity
+    found = _ranked(_matching(Q(search_document=every_word)), close_score, words)
+    if not found:
+        found = _ranked(_matching(_like(query), NAME_SIMILARITY), close_score, words)
+    if not found:
+        long_words = [w for w in words if len(w) > 3]
+        like_a_word = reduce(operator.or_, (_like(w) for w in long_words), Q(pk__in=[]))
+        names_hold = reduce(
+            operator.add,
+            (
+                Greatest(TrigramWordSimilarity(w, "title"), TrigramWordSimilarity(w, "lay_names"))
+                for w in long_words
             ),
-            headline=SearchHeadline(
-                F("search_text"), any_word, config=CONFIG, start_sel=_START, stop_sel=_STOP,
-                max_fragments=1, min_words=12, max_words=30,
-            ),
+            Value(0.0),
+        ) / Value(float(max(len(long_words), 1)))
+        found = _ranked(
+            _matching(Q(search_document=any_word) | like_a_word, WORD_SIMILARITY),
+            SearchRank(F("search_document"), any_word) + names_hold,
+            words,
         )
-        .order_by("-close", "-score", "title")[:MAX_RESULTS]
+    snippets = _snippets(found, words)
+    return [Result(p, snippet=_marked(snippets.get(p.pk))) for p in found]
+
+
+def _like(text):
+    """Title or lay names hold a stretch of words like `text`: word_similarity(text, name) at
+    least the threshold _matching sets. The %> operator, so the trigram indexes serve it."""
+    return Q(TrigramWordSimilar(F("title"), Value(text))) | Q(
+        TrigramWordSimilar(F("lay_names"), Value(text))
     )
-    if found and found[0].close:
-        found = [procedure for procedure in found if procedure.close]
-    return [Result(p, snippet=_marked(p.headline)) for p in found]
+
+
+# Left to itself the planner reads the whole table rather than the GIN indexes, as that looks
+# cheaper to it: it does not know that testing a row against a tsquery means decompressing the
+# row's search vector, about 4 KB. That is some 70 ms for 10,000 leaflets, against 1 to 6 ms
+# through the index. So _matching turns off plain and index scans, which leaves bitmap scans
+# of the indexes, and sets the threshold that the %> operator (_like) reads.
+_THROUGH_THE_INDEXES = (
+    "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; "
+    "SET LOCAL pg_trgm.word_similarity_threshold = %s; "
+)
+_AS_BEFORE = (
+    "SET LOCAL enable_seqscan TO DEFAULT; SET LOCAL enable_indexscan TO DEFAULT; "
+    "SET LOCAL pg_trgm.word_similarity_threshold TO DEFAULT; "
+)
+
+
+def _matching(condition, similarity=NAME_SIMILARITY):
+    """Primary keys of the procedures that match `condition`, found through the GIN indexes:
+    at most RANKED_AT_MOST, the oldest first.
+
+    The settings and the query go in one string, one round trip: psycopg2 sends it as one
+    simple query, which PostgreSQL runs as one transaction, so SET LOCAL ends with it. Inside a
+    caller's transaction the settings last until _snippets puts them back.
+    """
+    from .models import Procedure
+
+    matching = Procedure.objects.filter(condition).order_by("pk").values_list("pk")
+    sql, params = matching[:RANKED_AT_MOST].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(_THROUGH_THE_INDEXES + sql, [str(similarity), *params])
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def _ranked(pks, score, words):
+    """The best MAX_RESULTS of these procedures that have a live leaflet, best first, each
+    with the stems of the query's words (the same for all; for _snippets)."""
+    if not pks:
+        return []
+    stems = RawSQL(
+        "(SELECT tsvector_to_array(to_tsvector(%s::regconfig, %s)))",
+        [CONFIG, " ".join(words)],
+        output_field=ArrayField(TextField()),
+    )
+    return list(
+        _live_procedures()
+        .filter(pk__in=pks)
+        .defer("search_document")  # read by the database, not by Python
+        .annotate(score=score, query_stems=stems)
+        .order_by("-score", "title")[:MAX_RESULTS]
+    )
+
+
+def _snippets(procedures, words):
+    """{pk: ts_headline of the procedure's leaflet text}, for the results shown only.
+
+    ts_headline parses all the text it is given, about 1 ms for a whole leaflet, so it gets a
+    window of the text around the first word that matches instead. A form of a word begins with
+    its stem, less a final "i" ("biopsi": biopsy, biopsies), so the words of the text that begin
+    so are candidates, each with a window around where it first appears; PostgreSQL keeps those
+    that its dictionary makes one of the stems, as ts_headline would, and highlights the first
+    in each text. The same statement puts back the settings _matching changed.
+    """
+    stems = procedures[0].query_stems if procedures else []
+    prefixes = {stem.rstrip("i") or stem for stem in stems}
+    candidates = []  # (pk, where, word, window)
+    for procedure in procedures:
+        # Searched in lower case; the rare letter whose lower case is longer only moves a
+        # window by a character or two.
+        text = procedure.search_text.lower()
+        for prefix in prefixes:
+            first_seen = {}
+            for at in _word_starts(text, prefix):
+                first_seen.setdefault(_WORD.match(text, at).group(), at)
+                if len(first_seen) == 5:  # enough to pass over "tablets" to "table"
+                    break
+            candidates += [
+                (procedure.pk, at, word, _window(procedure.search_text, at))
+                for word, at in first_seen.items()
+            ]
+    pks, positions, candidate_words, windows = zip(*candidates) if candidates else ([],) * 4
+    # The same OR of the words as any_word in _postgres_search.
+    any_word = " || ".join(["plainto_tsquery(%s::regconfig, %s)"] * len(words))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _AS_BEFORE
+            + f"SELECT pk, ts_headline(%s::regconfig, window_text, {any_word}, %s) FROM ("
+            "  SELECT DISTINCT ON (pk) pk, window_text"
+            "  FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::text[])"
+            "    AS candidate(pk, at, word, window_text)"
+            "  WHERE tsvector_to_array(to_tsvector(%s::regconfig, word)) && %s::text[]"
+            "  ORDER BY pk, at"
+            ") AS first_match",
+            [CONFIG, *(value for w in words for value in (CONFIG, w)), HEADLINE_OPTIONS,
+             list(pks), list(positions), list(candidate_words), list(windows), CONFIG, stems],
+        )
+        return dict(cursor.fetchall())
+
+
+def _word_starts(text, prefix):
+    """Where the words of `text` that begin with `prefix` begin. str.find, as a regular
+    expression takes milliseconds over 20 leaflets."""
+    at = text.find(prefix)
+    while at >= 0:
+        if at == 0 or not text[at - 1].isalnum():
+            yield at
+        at = text.find(prefix, at + 1)
+
+
+def _window(text, at, before=120, width=360):
+    """About `width` characters of `text`, whole words, from `before` characters before `at`:
+    room for ts_headline's fragment of up to 30 words."""
+    start = max(0, at - before)
+    if start:
+        start = text.find(" ", start, at) + 1 or start
+    end = min(len(text), start + width)
+    if end < len(text):
+        end = max(text.rfind(" ", at, end), at + 1)
+    return text[start:end]
 
 
 def _marked(headline):

@@ -31,7 +31,10 @@ def _empty_cache():
     # cached by an earlier test could otherwise match a later test's different leaflet.
     from django.core.cache import cache
 
+    from procedures.caching import forget_library_state
+
     cache.clear()
+    forget_library_state()  # the library token each process keeps between requests
 
 
 def admin_form_data(version, **changes):

@@ -7,6 +7,7 @@ import pytest
 from django.contrib import messages
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.test import Client, RequestFactory
@@ -15,7 +16,7 @@ from django.utils import timezone
 from django.utils.http import http_date
 
 from procedures import caching
-from procedures.models import LeafletVersion
+from procedures.models import LeafletVersion, LibraryGeneration
 
 pytestmark = pytest.mark.django_db
 
@@ -250,6 +251,35 @@ def test_library_changes_replace_the_generation_token(published, department, cat
     })
     draft.save()
     assert caching.library_state()[0] in seen
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_process_reads_the_token_at_most_every_quarter_second(
+    monkeypatch, django_assert_num_queries
+):
+    now = [1000.0]
+    monkeypatch.setattr(caching, "monotonic", lambda: now[0])
+    caching.library_changed()
+    with django_assert_num_queries(1):
+        token = caching.library_state()[0]
+        assert caching.library_state()[0] == token
+
+    # Another process publishes: this one sees it once its copy is STATE_MEMO_SECONDS old.
+    LibraryGeneration.objects.filter(pk=caching.GENERATION_PK).update(token="another-process")
+    assert caching.library_state()[0] == token
+    now[0] += caching.STATE_MEMO_SECONDS
+    assert caching.library_state()[0] == "another-process"
+
+    # A change made in this process is seen at once.
+    caching.library_changed()
+    assert caching.library_state()[0] not in (token, "another-process")
+
+    # Inside a transaction the database is read every time, and what is read is not kept.
+    with transaction.atomic(), django_assert_num_queries(2):
+        caching.library_changed()
+        inside = caching.library_state()[0]
+        transaction.set_rollback(True)
+    assert caching.library_state()[0] != inside
 
 
 def test_every_public_address_goes_through_the_page_cache():

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 
 from procedures.library import load_library
+from procedures.models import Category, Procedure
 from procedures.search import search, suggest
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +90,33 @@ def test_a_result_shows_the_matching_words_highlighted(real_library, client):
     first = body.index('href="/procedures/nephrostomy/"')
     snippet = re.search(r'class="search-results__snippet">(.*?)</p>', body[first:], re.S).group(1)
     assert re.search(r"<mark>(kidney|tube)</mark>", snippet, re.I), snippet
+
+
+def test_the_snippet_shows_the_word_searched_for_not_one_that_begins_like_it(
+    real_library, make_draft
+):
+    procedure = Procedure.objects.create(
+        slug="zoo-visit", title="Zoo visit", resource_number="IR-Z001",
+        category=Category.objects.first(), summary="A day out.",
+    )
+    steps = " ".join(["The keeper explains each step and answers your questions."] * 20)
+    text = f"We study zebrafish in the lab. {steps} Then you see the zebras."
+    make_draft(procedure, what_it_is=text).publish()
+
+    [result] = search("zebras")
+
+    assert "<mark>zebras</mark>" in result.snippet, result.snippet
+
+
+@pytest.mark.skipif(ON_SQLITE, reason="PostgreSQL's settings")
+def test_a_search_leaves_the_database_settings_as_they_were(real_library):
+    search("vertebroplasy")  # no full-text match: the misspelt-name step runs as well
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan'), "
+            "current_setting('pg_trgm.word_similarity_threshold')"
+        )
+        assert cursor.fetchone() == ("on", "on", "0.6")
 
 
 def test_a_misspelling_with_no_results_offers_the_closest_names(real_library, client):
