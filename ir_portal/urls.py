@@ -1,8 +1,9 @@
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
-from procedures import uploads
+from procedures import uploads, views
 from procedures.sitemaps import SITEMAPS
 
 urlpatterns = [
@@ -11,8 +12,11 @@ urlpatterns = [
     path("markdownx/markdownify/", uploads.markdown_preview, name="markdownx_markdownify"),
     path("markdownx/upload/", uploads.image_upload, name="markdownx_upload"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
-    path("", include("procedures.urls")),
+    # The language switcher's links: remember the choice, then go to the page in it.
+    path("language/<str:code>/", views.choose_language, name="choose_language"),
 ]
+# Patient pages: English at the addresses printed on paper, other languages under a prefix.
+urlpatterns += i18n_patterns(path("", include("procedures.urls")), prefix_default_language=False)
 
 handler400 = "procedures.views.bad_request"
 handler403 = "procedures.views.permission_denied"

@@ -7,6 +7,7 @@ A version that patients have seen is shown read-only; its page offers "Start a n
 import datetime
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F, Q
@@ -16,14 +17,16 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from markdownx.widgets import AdminMarkdownxWidget
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import history
 from .models import (
-    Category, ClinicPack, Department, Feedback, GlossaryTerm, LeafletVersion, Procedure,
-    WorkflowEvent,
+    DEFAULT_LANGUAGE, Category, ClinicPack, Department, Feedback, GlossaryTerm, LeafletVersion,
+    Procedure, WorkflowEvent, translation_languages,
 )
 from .readability import measure
 from .sections import SECTION_FIELDS, SECTIONS
@@ -81,12 +84,12 @@ class ReviewDueFilter(admin.SimpleListFilter):
 
 # Each workflow button: (LeafletVersion method, button label, message on success, comment rule)
 WORKFLOW_ACTIONS = {
-    "submit": ("submit_for_review", "Send for review", "Sent for review.", "optional"),
-    "return": ("return_to_draft", "Send back to draft", "Sent back to the editor.", "required"),
-    "publish": ("publish", "Approve and publish", "Published: patients now see this version.", "optional"),
-    "withdraw": ("withdraw", "Withdraw from patients", "Withdrawn: patients no longer see this leaflet.", "optional"),
-    "review": ("record_review_without_change", "Record a review with no change",
-               "Review recorded: the review dates are updated in a new version.", "none"),
+    "submit": ("submit_for_review", _("Send for review"), _("Sent for review."), "optional"),
+    "return": ("return_to_draft", _("Send back to draft"), _("Sent back to the editor."), "required"),
+    "publish": ("publish", _("Approve and publish"), _("Published: patients now see this version."), "optional"),
+    "withdraw": ("withdraw", _("Withdraw from patients"), _("Withdrawn: patients no longer see this leaflet."), "optional"),
+    "review": ("record_review_without_change", _("Record a review with no change"),
+               _("Review recorded: the review dates are updated in a new version."), "none"),
 }
 
 
@@ -101,6 +104,11 @@ class LeafletVersionForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "opened_revision" in self.fields and self.instance.pk:
             self.fields["opened_revision"].initial = self.instance.revision
+        if "translation_of" in self.fields:
+            # Only English versions of this leaflet that patients were given can be a source.
+            self.fields["translation_of"].queryset = LeafletVersion.objects.ever_published().filter(
+                procedure_id=self.instance.procedure_id, language=DEFAULT_LANGUAGE
+            ).order_by("-number")
 
     def _post_clean(self):
         super()._post_clean()
@@ -119,15 +127,17 @@ class LeafletVersionForm(forms.ModelForm):
         current = LeafletVersion.objects.get(pk=self.instance.pk)
         started_from = current.history.filter(revision=expected).order_by("-history_date").first()
         latest = current.history.order_by("-history_date").first()
-        who = latest.history_user.get_full_name() or latest.history_user.get_username() if latest and latest.history_user else "Someone"
+        who = latest.history_user.get_full_name() or latest.history_user.get_username() if latest and latest.history_user else gettext("Someone")
         changed = history.changed_headings(started_from, current) if started_from else []
         self.conflict = history.section_diffs(started_from, current) if started_from else []
         self.add_error(
             None,
-            f"{who} saved this draft while you were editing it, so nothing was saved. "
-            f"Your text is still in the boxes below. They changed: "
-            f"{', '.join(changed) or 'the review details'}. Compare their changes (shown above "
-            f"the form), then press Save again to keep your text instead of theirs.",
+            gettext(
+                "%(who)s saved this draft while you were editing it, so nothing was saved. "
+                "Your text is still in the boxes below. They changed: %(changed)s. Compare their "
+                "changes (shown above the form), then press Save again to keep your text instead "
+                "of theirs."
+            ) % {"who": who, "changed": ", ".join(changed) or gettext("the review details")},
         )
         # Saving again now is a deliberate choice made after seeing their changes.
         self.data = self.data.copy()
@@ -138,12 +148,12 @@ class LeafletVersionForm(forms.ModelForm):
 class LeafletVersionAdmin(SimpleHistoryAdmin):
     form = LeafletVersionForm
     list_display = [
-        "procedure", "version_label", "status", "last_reviewed", "next_review_due",
-        "reading_ease", "updated_at",
+        "procedure", "language", "version_label", "status", "translation_state", "last_reviewed",
+        "next_review_due", "reading_ease", "updated_at",
     ]
-    list_filter = ["status", "procedure__category", ReviewDueFilter]
+    list_filter = ["status", "language", "procedure__category", ReviewDueFilter]
     search_fields = ["procedure__title", "procedure__resource_number", "procedure__lay_names"]
-    list_select_related = ["procedure"]
+    list_select_related = ["procedure", "translation_of"]
     autocomplete_fields = ["procedure"]
     readonly_fields = ["status_summary", "readability"]
     history_list_display = ["status", "revision"]
@@ -157,6 +167,39 @@ class LeafletVersionAdmin(SimpleHistoryAdmin):
         ("Sources and review dates", {"fields": ["sources", "last_reviewed", "next_review_due"]}),
         ("Readability", {"fields": ["readability"]}),
     ]
+    translation_fieldset = (
+        "Translation",
+        {
+            "fields": ["title", "summary", "lay_names", "translation_of"],
+            "description": "Write the title and summary in this language. “Translates English "
+            "version” is the English text this translation matches: change it only when every "
+            "section has been brought up to date with that version.",
+        },
+    )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None and obj.is_translation:
+            fieldsets.insert(1, self.translation_fieldset)
+        return fieldsets
+
+    def get_changelist_instance(self, request):
+        # The live English version of every leaflet, once per page, for translation_state.
+        self._live_english = dict(
+            LeafletVersion.objects.current().values_list("procedure_id", "pk")
+        )
+        return super().get_changelist_instance(request)
+
+    @admin.display(description="translation")
+    def translation_state(self, obj):
+        """Whether a translation still matches the live English leaflet."""
+        if not obj.is_translation:
+            return "—"
+        live_english = getattr(self, "_live_english", {}).get(obj.procedure_id)
+        source = f"from English v{obj.translation_of.number}" if obj.translation_of else "no English source"
+        if obj.translation_of_id and obj.translation_of_id == live_english:
+            return f"Up to date ({source})"
+        return f"Behind English ({source})"
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name in SECTION_FIELDS:
@@ -230,6 +273,7 @@ class LeafletVersionAdmin(SimpleHistoryAdmin):
             view("preview", "<int:pk>/preview/", self.preview_view),
             view("workflow", "<int:pk>/workflow/<str:action>/", self.workflow_view),
             view("new_draft", "<int:pk>/new-draft/", require_POST(self.new_draft_view)),
+            view("translate", "<int:pk>/translate/<str:language>/", require_POST(self.translate_view)),
             view("compare", "<int:pk>/compare/", self.compare_view),
             view("restore", "<int:pk>/restore/", require_POST(self.restore_view)),
             *super().get_urls(),
@@ -282,14 +326,30 @@ class LeafletVersionAdmin(SimpleHistoryAdmin):
             procedure=version.procedure, language=version.language
         ).first()
         if existing:
-            messages.warning(request, "A draft of this leaflet already exists: carry on with it.")
+            messages.warning(request, gettext("A draft of this leaflet already exists: carry on with it."))
             return self._back(existing.pk)
         try:
             draft = version.start_new_draft(by=request.user)
         except PermissionDenied as problem:
             messages.error(request, str(problem))
             return self._back(pk)
-        messages.success(request, "New draft started from this version. Patients still see the published one.")
+        messages.success(request, gettext("New draft started from this version. Patients still see the published one."))
+        return self._back(draft.pk)
+
+    def translate_view(self, request, pk, language):
+        english = get_object_or_404(LeafletVersion, pk=pk)
+        existing = LeafletVersion.objects.drafts().filter(
+            procedure=english.procedure, language=language
+        ).first()
+        if existing:
+            messages.warning(request, gettext("A draft of this translation already exists: carry on with it."))
+            return self._back(existing.pk)
+        try:
+            draft = english.start_translation(language, by=request.user)
+        except (PermissionDenied, ValidationError) as problem:
+            messages.error(request, " ".join(getattr(problem, "messages", [str(problem)])))
+            return self._back(pk)
+        messages.success(request, gettext("Translation draft started. Patients see it only once it is approved."))
         return self._back(draft.pk)
 
     def compare_view(self, request, pk):
@@ -312,7 +372,7 @@ class LeafletVersionAdmin(SimpleHistoryAdmin):
         if chosen is None:
             raise Http404
         if LeafletVersion.objects.drafts().filter(procedure=version.procedure, language=version.language).exists():
-            messages.error(request, "This leaflet already has a draft. Publish or delete it first, then restore.")
+            messages.error(request, gettext("This leaflet already has a draft. Publish or delete it first, then restore."))
             return redirect(reverse("admin:procedures_leafletversion_compare", args=[pk]) + f"?a={chosen.key}")
         fields = {field: getattr(chosen.record, field) for field, _ in history.COMPARED_FIELDS}
         try:
@@ -320,7 +380,7 @@ class LeafletVersionAdmin(SimpleHistoryAdmin):
         except PermissionDenied as problem:
             messages.error(request, str(problem))
             return self._back(pk)
-        messages.success(request, f"A new draft now holds the text of: {chosen.label}.")
+        messages.success(request, gettext("A new draft now holds the text of: %(label)s.") % {"label": chosen.label})
         return self._back(draft.pk)
 
     def live_on_view(self, request):
@@ -340,7 +400,7 @@ class LeafletVersionAdmin(SimpleHistoryAdmin):
 
     def dashboard_view(self, request):
         today = timezone.localdate()
-        live = LeafletVersion.objects.published().select_related("procedure__owner").annotate(
+        live = LeafletVersion.objects.published().select_related("procedure__owner", "translation_of").annotate(
             useful_yes=Count("feedback", filter=Q(feedback__useful=True)),
             useful_no=Count("feedback", filter=Q(feedback__useful=False)),
         ).order_by("next_review_due")
@@ -357,13 +417,26 @@ class LeafletVersionAdmin(SimpleHistoryAdmin):
             "in_review": LeafletVersion.objects.filter(status="in_review").select_related("procedure"),
             "recent_comments": Feedback.objects.exclude(comment="").select_related("version__procedure")[:20],
             "feedback_rows": [v for v in live if v.useful_yes or v.useful_no],
+            "translations_behind": self._translations_behind(live),
         })
+
+    @staticmethod
+    def _translations_behind(live):
+        """Live translations made from an older English text than the live English leaflet."""
+        english = {v.procedure_id: v for v in live if not v.is_translation}
+        return [v for v in live if v.is_translation and v.is_behind(english.get(v.procedure_id))]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         version = self.get_object(request, object_id)
         context = {"version": version}
         if version:
+            live_english = LeafletVersion.objects.current().filter(procedure=version.procedure).first()
             context.update(
+                live_english=live_english,
+                behind_english=version.is_behind(live_english),
+                translation_languages=[
+                    (code, name) for code, name in settings.LANGUAGES if code in translation_languages()
+                ],
                 can_edit=request.user.has_perm("procedures.change_leafletversion"),
                 can_add=request.user.has_perm("procedures.add_leafletversion"),
                 can_approve=request.user.has_perm("procedures.approve_leafletversion"),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.utils.text import slugify
 
-from .content_files import ContentError, file_lines, parse_leaflet, read_toml
+from .content_files import ContentError, file_lines, parse_leaflet, parse_translation, read_toml
 from .markdown import image_problem
 from .models import DEFAULT_REVIEW_MONTHS, add_months
 from .readability import measure, plain_sentences
@@ -65,6 +65,7 @@ class LeafletFigures:
 @dataclass
 class Report:
     checked: int = 0
+    translations: int = 0
     leaflets: list = field(default_factory=list)  # LeafletFigures, for leaflets that parsed
     problems: list = field(default_factory=list)
 
@@ -101,6 +102,7 @@ def check_library(content_dir, today):
             continue
         _check_leaflet(leaflet, known, today, report)
 
+    _check_translations(content_dir, known, report)
     for slug in REQUIRED_LEAFLETS:
         if slug not in known["leaflets"]:
             report.problems.append(Problem(content_dir / "leaflets" / f"{slug}.md", 0,
@@ -119,6 +121,26 @@ def check_library(content_dir, today):
         report.problems.append(Problem(content_dir / "glossary.toml", 0,
                                        f"the glossary has only {len(glossary)} terms; it needs at least {MIN_GLOSSARY_TERMS}"))
     return report
+
+
+def _check_translations(content_dir, known, report):
+    """content/translations/<language>/<slug>.md: well formed, in the right folder, of a
+    leaflet that exists. Readability formulas are English, so they are not applied here;
+    translations are checked by a professional translator instead."""
+    for path in sorted((content_dir / "translations").glob("*/*.md")):
+        report.translations += 1
+        try:
+            translation = parse_translation(path)
+        except ContentError as error:
+            report.problems.append(Problem(error.path, error.line, error.message))
+            continue
+        if translation.slug not in known["leaflets"]:
+            report.problems.append(Problem(path, 0, f"translates '{translation.slug}', which has no leaflet"))
+        if translation.meta["language"] != path.parent.name:
+            report.problems.append(Problem(
+                path, _line_of(path, "language"),
+                f"says language '{translation.meta['language']}' but is in the '{path.parent.name}' folder",
+            ))
 
 
 def _tables(path, key, report):

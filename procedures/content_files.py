@@ -18,6 +18,11 @@ FENCE = "+++"
 _TOML_POSITION = re.compile(r"\s*\(at line (?P<line>\d+), column (?P<column>\d+)\)")
 REQUIRED_KEYS = ("title", "resource_number", "category", "summary", "version", "status",
                  "last_reviewed", "sources")
+# A translation (content/translations/<language>/<slug>.md) takes its resource number and
+# category from the English leaflet of the same slug, and names the English version it was
+# translated from; its title, summary and lay names are in its own language.
+TRANSLATION_REQUIRED_KEYS = ("language", "translation_of", "title", "summary", "version", "status",
+                             "last_reviewed", "sources")
 STATUSES = ("draft", "in_review", "published", "superseded", "withdrawn")
 
 
@@ -45,7 +50,12 @@ class LeafletFile:
         return ContentError(self.path, _key_line(self.front_lines, key), message)
 
 
-def parse_leaflet(path, complete=True):
+def parse_translation(path):
+    """Parse and check one translation file: the leaflet format with its own front matter."""
+    return parse_leaflet(path, required=TRANSLATION_REQUIRED_KEYS)
+
+
+def parse_leaflet(path, complete=True, required=REQUIRED_KEYS):
     """Parse and check one leaflet file. `complete=False` is for the versions a backup holds
     (procedures/library.py): a draft may still have empty sections, and a version published
     long ago may have no sources, but the record keeps them as they were."""
@@ -68,7 +78,7 @@ def parse_leaflet(path, complete=True):
         # tomllib counts lines from the start of the front matter, one below the fence.
         line, message = _toml_error(exc)
         raise ContentError(path, line + 1, f"front matter: {message}") from None
-    _check_meta(path, meta, lines[1:close], complete)
+    _check_meta(path, meta, lines[1:close], complete, required)
 
     leaflet = LeafletFile(path=path, meta=meta, front_lines=lines[1:close])
     current, start, body = None, close + 1, []
@@ -115,8 +125,8 @@ def _key_line(front_lines, key):
     return 1
 
 
-def _check_meta(path, meta, front_lines, complete=True):
-    for key in REQUIRED_KEYS:
+def _check_meta(path, meta, front_lines, complete=True, required=REQUIRED_KEYS):
+    for key in required:
         if not complete and key == "sources":
             meta.setdefault("sources", [])
             continue
@@ -131,6 +141,10 @@ def _check_meta(path, meta, front_lines, complete=True):
         "sources": not isinstance(meta["sources"], list)
         or not all(isinstance(s, str) and s.strip() for s in meta["sources"]),
         "lay_names": not isinstance(meta.get("lay_names", []), list),
+        "translation_of": "translation_of" in meta
+        and (not isinstance(meta["translation_of"], int) or meta["translation_of"] < 1),
+        "language": "language" in meta
+        and (not isinstance(meta["language"], str) or not re.fullmatch(r"[a-z]{2,3}", meta["language"])),
     }
     expectations = {
         "version": "a whole number from 1",
@@ -139,6 +153,8 @@ def _check_meta(path, meta, front_lines, complete=True):
         "next_review_due": "a date like 2029-11-01",
         "sources": "a list of source names",
         "lay_names": "a list of words patients use",
+        "translation_of": "the number of the English version translated, from 1",
+        "language": "a language code like ar or pl",
     }
     for key, bad in problems.items():
         if bad:

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.utils import dateformat
+from django.utils.translation import gettext as _, ngettext
+
 LONDON = ZoneInfo("Europe/London")
 UTC = datetime.UTC
 
@@ -86,16 +89,21 @@ def clock(moment):
     """NHS style: 6pm, 6:30am, midday, midnight."""
     local = moment.astimezone(LONDON)
     if local.minute == 0 and local.hour in (0, 12):
-        return "midnight" if local.hour == 0 else "midday"
+        return _("midnight") if local.hour == 0 else _("midday")
     hour = local.hour % 12 or 12
     minutes = f":{local.minute:02d}" if local.minute else ""
-    return f"{hour}{minutes}{'am' if local.hour < 12 else 'pm'}"
+    # Translators: a time on the 12-hour clock, such as 6am or 6:30am. Keep both placeholders.
+    morning = _("%(hour)s%(minutes)sam")
+    # Translators: a time on the 12-hour clock, such as 6pm or 6:30pm. Keep both placeholders.
+    afternoon = _("%(hour)s%(minutes)spm")
+    return (morning if local.hour < 12 else afternoon) % {"hour": hour, "minutes": minutes}
 
 
 def when(moment):
     """'6pm on Tuesday 9 June 2026'."""
     local = moment.astimezone(LONDON)
-    return f"{clock(local)} on {local:%A} {local.day} {local:%B %Y}"
+    # Translators: "6pm on Tuesday 9 June 2026": a time, then the day of the week and the date.
+    return _("%(time)s on %(date)s") % {"time": clock(local), "date": dateformat.format(local, "l j E Y")}
 
 
 def duration(hours):
@@ -104,7 +112,10 @@ def duration(hours):
     whole, minutes = divmod(total, 60)
     parts = []
     if whole:
-        parts.append(f"{whole} hour{'s' if whole != 1 else ''}")
+        parts.append(ngettext("%(count)d hour", "%(count)d hours", whole) % {"count": whole})
     if minutes:
-        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
-    return " ".join(parts) or "0 minutes"
+        parts.append(ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes})
+    if len(parts) == 2:
+        # Translators: a length of time in hours and minutes, such as "1 hour 30 minutes".
+        return _("%(hours)s %(minutes)s") % {"hours": parts[0], "minutes": parts[1]}
+    return " ".join(parts) or ngettext("%(count)d minute", "%(count)d minutes", 0) % {"count": 0}

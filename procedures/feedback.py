@@ -14,10 +14,11 @@ from django.core.cache import cache
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .models import Feedback, LeafletVersion
-from .views import client_address
+from .models import Feedback
+from .views import _current_version, client_address
 
 PER_CLIENT_PER_HOUR = 10
 SITE_WIDE_PER_HOUR = 1000
@@ -54,13 +55,13 @@ def _thanks(request, version, status=200, message=None):
 @csrf_exempt
 @require_POST
 def leave_feedback(request, slug):
-    version = get_object_or_404(LeafletVersion.objects.current().select_related("procedure"), procedure__slug=slug)
+    version = _current_version(slug)  # the version on the page: a translation's own
     answer = request.POST.get("useful")
     if answer not in ("yes", "no"):
         return redirect(version.procedure.get_absolute_url() + "#feedback")
     if _too_many(request):
         return _thanks(request, version, status=429,
-                       message="We have had a lot of feedback from you recently, so this answer was not saved.")
+                       message=_("We have had a lot of feedback from you recently, so this answer was not saved."))
     feedback = Feedback.objects.create(version=version, useful=answer == "yes")
     if feedback.useful:
         return _thanks(request, version)
@@ -73,9 +74,9 @@ def comment(request, slug, token):
     try:
         pk = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
     except signing.BadSignature:
-        version = get_object_or_404(LeafletVersion.objects.current(), procedure__slug=slug)
+        version = _current_version(slug)
         return _thanks(request, version, status=400,
-                       message="This comment form has expired. Your answer was saved.")
+                       message=_("This comment form has expired. Your answer was saved."))
     feedback = get_object_or_404(Feedback.objects.select_related("version__procedure"), pk=pk,
                                  version__procedure__slug=slug)
     version = feedback.version
@@ -83,7 +84,8 @@ def comment(request, slug, token):
     if request.method == "POST":
         text = "".join(ch for ch in request.POST.get("comment", "") if ch.isprintable() or ch == "\n").strip()
         if len(text) > COMMENT_MAX:
-            error = f"Please keep your comment under {COMMENT_MAX} characters (it has {len(text)})."
+            error = _("Please keep your comment under %(limit)s characters (it has %(length)s).") % {
+                "limit": COMMENT_MAX, "length": len(text)}
         else:
             # Only the first comment is kept, so a shared link cannot rewrite it.
             if text and not feedback.comment:

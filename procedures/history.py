@@ -35,6 +35,8 @@ def choices_for(procedure):
             label = f"Version {version.number} ({version.get_status_display().lower()}, {when})"
         else:
             label = f"Current draft ({version.get_status_display().lower()})"
+        if version.is_translation:  # versions are numbered per language
+            label = f"[{version.language}] {label}"
         out.append(Choice(f"v{version.pk}", label, version))
     saves = LeafletVersion.history.filter(
         id__in=[v.pk for v in versions]

@@ -15,12 +15,13 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from .content_files import (
-    ContentError, dump_toml_tables, file_lines, parse_leaflet, read_toml, write_leaflet,
+    ContentError, dump_toml_tables, file_lines, parse_leaflet, parse_translation, read_toml,
+    write_leaflet,
 )
 from .middleware import write_contacts_snapshot
 from .models import (
     DEFAULT_LANGUAGE, DEFAULT_REVIEW_MONTHS, Category, Department, GlossaryTerm, LeafletVersion,
-    Procedure, WorkflowEvent,
+    Procedure, WorkflowEvent, translation_languages,
 )
 from .sections import SECTIONS
 
@@ -74,6 +75,7 @@ def read_library(content_dir):
             "department",
         )
     leaflets = [parse_leaflet(p) for p in sorted((content_dir / "leaflets").glob("*.md"))]
+    translations = read_translations(content_dir, {leaflet.slug: leaflet for leaflet in leaflets})
 
     category_slugs = {c["slug"] for c in categories} | set(Category.objects.values_list("slug", flat=True))
     seen_numbers = {}
@@ -92,12 +94,54 @@ def read_library(content_dir):
             if slug not in procedure_slugs:
                 path = content_dir / "departments.toml"
                 raise ContentError(path, _line_of(path, f'"{slug}"'), f"department '{entry['slug']}' offers unknown procedure '{slug}'")
-    return categories, glossary, departments, leaflets
+    return categories, glossary, departments, leaflets, translations
+
+
+def read_translations(content_dir, leaflets):
+    """content/translations/<language>/<slug>.md, checked against the English files
+    (`leaflets`, by slug) and the database: the leaflet must exist and the English version it
+    names must be one that was published."""
+    folder = Path(content_dir) / "translations"
+    if not folder.is_dir():
+        return []
+    languages = translation_languages()
+    translations = []
+    for language_folder in sorted(p for p in folder.iterdir() if p.is_dir()):
+        if language_folder.name not in languages:
+            raise ContentError(
+                language_folder, 0,
+                f"is not one of the site's languages ({', '.join(languages)}); add it to "
+                "LANGUAGES in ir_portal/settings.py first",
+            )
+        for path in sorted(language_folder.glob("*.md")):
+            translation = parse_translation(path)
+            meta = translation.meta
+            if meta["language"] != language_folder.name:
+                raise translation.error(
+                    "language", f"says language '{meta['language']}' but is in the '{language_folder.name}' folder"
+                )
+            english = leaflets.get(translation.slug)
+            stored = LeafletVersion.objects.ever_published().filter(
+                procedure__slug=translation.slug, language=DEFAULT_LANGUAGE
+            ).values_list("number", flat=True)
+            known = set(stored) | ({english.meta["version"]} if english and english.meta["status"] == "published" else set())
+            if english is None and not stored:
+                raise ContentError(path, 0, f"translates '{translation.slug}', which has no English leaflet in leaflets/")
+            if meta["translation_of"] not in known and meta["translation_of"] >= max(known, default=0):
+                raise translation.error(
+                    "translation_of",
+                    f"English version {meta['translation_of']} of {translation.slug} was never published "
+                    f"(published: {', '.join(str(n) for n in sorted(known)) or 'none'})",
+                )
+            # An older English version that this database never held (a backup read by
+            # load_content rather than import_content) is reported and skipped in load_library.
+            translations.append(translation)
+    return translations
 
 
 @transaction.atomic
 def load_library(content_dir):
-    categories, glossary, departments, leaflets = read_library(content_dir)
+    categories, glossary, departments, leaflets, translations = read_library(content_dir)
     report = LoadReport()
     for position, entry in enumerate(categories):
         Category.objects.update_or_create(
@@ -113,6 +157,9 @@ def load_library(content_dir):
         term.save()
     for leaflet in leaflets:
         _load_leaflet(leaflet, report)
+    # After the English leaflets: each translation names the English version it came from.
+    for translation in translations:
+        _load_translation(translation, report)
     for entry in departments:
         department, _ = Department.objects.update_or_create(
             slug=entry["slug"],
@@ -143,22 +190,56 @@ def _load_leaflet(leaflet, report):
     )
     if created:
         report.created.append(leaflet.slug)
+    _load_version(leaflet, procedure, DEFAULT_LANGUAGE, _version_content(leaflet), report)
+
+
+def _load_translation(translation, report):
+    meta = translation.meta
+    procedure = Procedure.objects.get(slug=translation.slug)
+    source = LeafletVersion.objects.ever_published().filter(
+        procedure=procedure, language=DEFAULT_LANGUAGE, number=meta["translation_of"]
+    ).first()
+    if source is None:
+        report.notes.append(
+            f"{translation.slug} [{meta['language']}]: translates English version "
+            f"{meta['translation_of']}, which this database does not hold, so it was not loaded "
+            "(restore a backup with import_content to keep every version)"
+        )
+        return
     content = {
+        **_version_content(translation),
+        "translation_of": source,
+        "title": meta["title"],
+        "summary": meta["summary"],
+        "lay_names": "\n".join(meta.get("lay_names", [])),
+    }
+    _load_version(translation, procedure, meta["language"], content, report)
+
+
+def _version_content(leaflet):
+    meta = leaflet.meta
+    return {
         "sources": "\n".join(meta["sources"]),
         "is_sample_content": meta.get("sample_content", False),
         "last_reviewed": meta["last_reviewed"],
         "next_review_due": meta.get("next_review_due"),
         **{s.field: leaflet.sections.get(s.field, "") for s in SECTIONS},
     }
-    versions = LeafletVersion.objects.filter(procedure=procedure, language="en")
+
+
+def _load_version(leaflet, procedure, language, content, report):
+    """Publish the file's version, unless the database has it (or a later one) already."""
+    meta = leaflet.meta
+    label = leaflet.slug if language == DEFAULT_LANGUAGE else f"{leaflet.slug} [{language}]"
+    versions = LeafletVersion.objects.filter(procedure=procedure, language=language)
     wanted = meta["version"]
 
     if meta["status"] != LeafletVersion.Status.PUBLISHED:
         if not versions.drafts().exists():
-            LeafletVersion.objects.create(procedure=procedure, **content)
-            report.notes.append(f"{leaflet.slug}: draft created")
+            LeafletVersion.objects.create(procedure=procedure, language=language, **content)
+            report.notes.append(f"{label}: draft created")
         else:
-            report.unchanged.append(leaflet.slug)
+            report.unchanged.append(label)
         return
 
     highest = max(versions.exclude(number=None).values_list("number", flat=True), default=0)
@@ -170,22 +251,23 @@ def _load_leaflet(leaflet, report):
                 f"version {wanted} is already published with different text, and a published "
                 f"version never changes. Raise 'version' to {highest + 1} to publish this text.",
             )
-        report.unchanged.append(leaflet.slug)
+        report.unchanged.append(label)
         return
     if wanted < highest:
         report.notes.append(
-            f"{leaflet.slug}: the database already has version {highest}; "
+            f"{label}: the database already has version {highest}; "
             f"the file's version {wanted} was not loaded (run export_content to update the file)"
         )
         return
-    draft = LeafletVersion.objects.create(procedure=procedure, **content)
+    draft = LeafletVersion.objects.create(procedure=procedure, language=language, **content)
     draft.publish(number=wanted)
-    report.published.append(f"{leaflet.slug} v{wanted}")
+    report.published.append(f"{label} v{wanted}")
 
 
 @dataclass
 class ExportReport:
     live: int = 0
+    translations: int = 0
     versions: int = 0
     drafts: int = 0
 
@@ -207,7 +289,7 @@ def export_library(content_dir):
     (content_dir / "leaflets").mkdir(parents=True, exist_ok=True)
     report = ExportReport()
     versions = LeafletVersion.objects.select_related(
-        "procedure__category", "procedure__owner", "author", "approver"
+        "procedure__category", "procedure__owner", "author", "approver", "translation_of"
     ).order_by("procedure__slug", "language", "number", "created_at", "pk")
     drafts_seen = {}
     for version in versions:
@@ -234,6 +316,11 @@ def export_library(content_dir):
             live_meta = {key: meta[key] for key in LEAFLET_KEYS if key in meta}
             write_leaflet(content_dir / "leaflets" / f"{procedure.slug}.md", live_meta, sections)
             report.live += 1
+        elif version.status == LeafletVersion.Status.PUBLISHED:
+            folder = content_dir / "translations" / version.language
+            folder.mkdir(parents=True, exist_ok=True)
+            write_leaflet(folder / f"{procedure.slug}.md", _translation_file_meta(version), sections)
+            report.translations += 1
     dump_toml_tables(
         content_dir / "categories.toml",
         "category",
@@ -268,6 +355,23 @@ DEPARTMENT_FIELDS = ("slug", "name", "site", "address", "phone", "email", "openi
                      "urgent_advice", "out_of_hours", "arrival_instructions")
 
 
+def _translation_file_meta(version):
+    """The front matter of a content/translations/ file, as the library itself writes it."""
+    return {
+        "language": version.language,
+        "translation_of": version.translation_of.number if version.translation_of else None,
+        "title": version.title,
+        "summary": version.summary,
+        "lay_names": [name.strip() for name in version.lay_names.splitlines() if name.strip()],
+        "version": version.number,
+        "status": version.status,
+        "last_reviewed": version.last_reviewed,
+        "next_review_due": version.next_review_due,
+        "sample_content": version.is_sample_content,
+        "sources": version.source_list,
+    }
+
+
 def _procedure_meta(procedure):
     return {
         "title": procedure.title,
@@ -291,6 +395,11 @@ def _version_meta(version):
         "version": version.number,
         "status": version.status,
         "language": None if version.language == DEFAULT_LANGUAGE else version.language,
+        # A translation's own words and the English version it was made from.
+        "translation_of": version.translation_of.number if version.translation_of else None,
+        "translated_title": version.title or None,
+        "translated_summary": version.summary or None,
+        "translated_lay_names": [n.strip() for n in version.lay_names.splitlines() if n.strip()] or None,
         "last_reviewed": version.last_reviewed,
         "next_review_due": version.next_review_due,
         "sample_content": version.is_sample_content,
@@ -468,7 +577,10 @@ def import_library(content_dir):
             owner=person(newest.get("owner")),
         )
         report.procedures += 1
-        for archived in sorted(archived_versions, key=lambda a: (a.number is None, a.number or 0)):
+        # English first: a translation names the English version it was made from.
+        for archived in sorted(archived_versions, key=lambda a: (
+            a.language != DEFAULT_LANGUAGE, a.number is None, a.number or 0
+        )):
             _restore_version(procedure, archived, person)
             if archived.number is None:
                 report.drafts += 1
@@ -492,6 +604,12 @@ def _restore_version(procedure, archived, person):
         last_reviewed=meta["last_reviewed"],
         next_review_due=meta.get("next_review_due"),
         author=person(meta.get("author")),
+        translation_of=LeafletVersion.objects.filter(
+            procedure=procedure, language=DEFAULT_LANGUAGE, number=meta["translation_of"]
+        ).first() if meta.get("translation_of") else None,
+        title=meta.get("translated_title", ""),
+        summary=meta.get("translated_summary", ""),
+        lay_names="\n".join(meta.get("translated_lay_names", [])),
         **{s.field: leaflet.sections.get(s.field, "") for s in SECTIONS},
     )
     version.save()  # renders the HTML, as a draft; then the record's own status and dates

@@ -15,8 +15,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import F, Max, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
+from django.utils.translation import get_language_info
 from simple_history import register as keep_history
 
 from . import markdown, readability
@@ -25,6 +26,32 @@ from .sections import SECTIONS
 
 DEFAULT_REVIEW_MONTHS = 36
 DEFAULT_LANGUAGE = "en"  # leaflets in English are served without a URL prefix
+
+
+def content_language(interface_language):
+    """The leaflet language for an interface language: "en-gb" -> "en", "ar" -> "ar".
+
+    Leaflets are written once per language, not per region, so versions store the primary
+    subtag while the interface keeps its regional code (British dates and spelling)."""
+    return (interface_language or DEFAULT_LANGUAGE).split("-")[0].lower()
+
+
+def interface_language(language):
+    """The URL and interface language for leaflets in `language`: English is the site's own
+    regional code (served without a prefix), every other language is itself."""
+    return settings.LANGUAGE_CODE if language == DEFAULT_LANGUAGE else language
+
+
+def translation_languages():
+    """The languages a leaflet may be translated into: the site's languages but English."""
+    return sorted({content_language(code) for code, _ in settings.LANGUAGES} - {DEFAULT_LANGUAGE})
+
+
+def text_direction(language):
+    try:
+        return "rtl" if get_language_info(language)["bidi"] else "ltr"
+    except KeyError:  # a language Django does not know: most scripts run left to right
+        return "ltr"
 
 
 def add_months(day, months):
@@ -214,6 +241,29 @@ class LeafletVersion(models.Model):
 
     procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="versions")
     language = models.CharField(max_length=10, default=DEFAULT_LANGUAGE, editable=False)
+    # A translation records the English version it was made from, so when the English
+    # leaflet moves on, editors and patients are told the translation is behind.
+    translation_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="translations",
+        verbose_name="translates English version",
+        help_text="The English version this text was translated from.",
+    )
+    title = models.CharField(
+        "title in this language", max_length=200, blank=True,
+        help_text="Translations only: the leaflet's name in this language.",
+    )
+    summary = models.CharField(
+        "summary in this language", max_length=300, blank=True,
+        help_text="Translations only: one plain sentence shown in lists.",
+    )
+    lay_names = models.TextField(
+        "other names in this language", blank=True,
+        help_text="Translations only: words patients use for this, one per line.",
+    )
     number = models.PositiveIntegerField(
         null=True,
         blank=True,
@@ -290,18 +340,45 @@ class LeafletVersion(models.Model):
 
     def __str__(self):
         label = f"v{self.number}" if self.number else "draft"
-        return f"{self.procedure.title} {label} ({self.get_status_display().lower()})"
+        language = f" [{self.language}]" if self.is_translation else ""
+        return f"{self.procedure.title}{language} {label} ({self.get_status_display().lower()})"
 
     def get_absolute_url(self):
-        if self.status == self.Status.PUBLISHED:
-            return reverse("procedures:leaflet", args=[self.procedure.slug])
-        if self.number:
+        if not self.number:
+            return reverse("admin:procedures_leafletversion_preview", args=[self.pk])
+        with translation.override(interface_language(self.language)):
+            if self.status == self.Status.PUBLISHED:
+                return reverse("procedures:leaflet", args=[self.procedure.slug])
             return reverse("procedures:leaflet_version", args=[self.procedure.slug, self.number])
-        return reverse("admin:procedures_leafletversion_preview", args=[self.pk])
 
     @property
     def is_editable(self):
         return self.status in self.EDITABLE_STATUSES
+
+    @property
+    def is_translation(self):
+        return self.language != DEFAULT_LANGUAGE
+
+    @property
+    def display_title(self):
+        return self.title or self.procedure.title
+
+    @property
+    def display_summary(self):
+        return self.summary or self.procedure.summary
+
+    @property
+    def direction(self):
+        return text_direction(self.language)
+
+    @property
+    def interface_language(self):
+        return interface_language(self.language)
+
+    def is_behind(self, english):
+        """Whether this translation was made from an older English text than `english`, the
+        live English version (None when there is none, which the caller handles)."""
+        return self.is_translation and english is not None and self.translation_of_id != english.pk
 
     def sections(self):
         """(section, html) pairs in reading order, for templates and the PDF."""
@@ -334,11 +411,25 @@ class LeafletVersion(models.Model):
                 errors[section.field] = problem
         if self.next_review_due and self.last_reviewed and self.next_review_due <= self.last_reviewed:
             errors["next_review_due"] = "The next review must come after the last review."
+        if self.is_translation and self.translation_of_id and self.procedure_id:
+            source = self.translation_of
+            if source.procedure_id != self.procedure_id or source.language != DEFAULT_LANGUAGE:
+                errors["translation_of"] = "Choose an English version of this same leaflet."
         if errors:
             raise ValidationError(errors)
 
     def missing_sections(self):
         return [s for s in SECTIONS if s.required and not getattr(self, s.field).strip()]
+
+    def missing_details(self):
+        """What a version needs before review beyond its sections: a translation must say
+        what it is called and which English version it translates."""
+        if not self.is_translation:
+            return []
+        return [label for label, value in (
+            ("title in this language", self.title.strip()),
+            ("translates English version", self.translation_of_id),
+        ) if not value]
 
     def save(self, *args, **kwargs):
         # Checked against the database, not this object, so a stale copy cannot slip through.
@@ -363,11 +454,16 @@ class LeafletVersion(models.Model):
 
     def render(self):
         """Markdown -> sanitised HTML for every section, glossary terms linked on first use."""
-        glossary = GlossaryTerm.objects.for_linking()
+        # The word list and the reading-level formulas are English: a translation gets
+        # neither, rather than links to English definitions and meaningless scores.
+        glossary = [] if self.is_translation else GlossaryTerm.objects.for_linking()
         linked = set()
         for section in SECTIONS:
             html = markdown.render_markdown(getattr(self, section.field))
             setattr(self, section.html_field, markdown.link_glossary(html, glossary, linked))
+        if self.is_translation:
+            self.reading_ease = self.reading_grade = None
+            return
         figures = readability.measure("\n".join(getattr(self, s.field) for s in SECTIONS))
         self.reading_ease, self.reading_grade = figures.reading_ease, figures.grade
 
@@ -394,12 +490,9 @@ class LeafletVersion(models.Model):
         return ids | ({self.author_id} if self.author_id else set())
 
     def _require_complete(self, action):
-        missing = self.missing_sections()
+        missing = [s.heading for s in self.missing_sections()] + self.missing_details()
         if missing:
-            raise ValidationError(
-                f"Fill in every section before {action}. Empty: "
-                + ", ".join(s.heading for s in missing)
-            )
+            raise ValidationError(f"Fill in every section before {action}. Empty: " + ", ".join(missing))
 
     def submit_for_review(self, by=None, comment=""):
         require_permission(by, "change_leafletversion", "Only editors can send a draft for review.")
@@ -465,6 +558,10 @@ class LeafletVersion(models.Model):
         fields = {
             "procedure": self.procedure,
             "language": self.language,
+            "translation_of": self.translation_of,
+            "title": self.title,
+            "summary": self.summary,
+            "lay_names": self.lay_names,
             "sources": self.sources,
             "is_sample_content": self.is_sample_content,
             "last_reviewed": timezone.localdate(),
@@ -481,6 +578,34 @@ class LeafletVersion(models.Model):
         WorkflowEvent.objects.create(
             version=draft, actor=by, from_status="", to_status=draft.status,
             comment=f"Started from {label}",
+        )
+        return draft
+
+    @transaction.atomic
+    def start_translation(self, language, by=None):
+        """A draft translating this live English version into `language`.
+
+        It starts from the latest numbered translation in that language when there is one,
+        for the translator to bring up to date, or else from this English text, to be
+        written over section by section. Either way it records this version as its source.
+        """
+        require_permission(by, "add_leafletversion", "Only editors can start a translation.")
+        if self.is_translation or self.status != self.Status.PUBLISHED:
+            raise ValidationError("Translate the live English version.")
+        if language not in translation_languages():
+            raise ValidationError(f"'{language}' is not one of the site's languages.")
+        previous = (type(self).objects.filter(procedure_id=self.procedure_id, language=language)
+                    .exclude(number=None).order_by("-number").first())
+        if previous:
+            draft = previous._copy(author=by, translation_of=self)
+        else:
+            draft = self._copy(author=by, language=language, translation_of=self,
+                               title="", summary="", lay_names="")
+        draft.save()
+        WorkflowEvent.objects.create(
+            version=draft, actor=by, from_status="", to_status=draft.status,
+            comment=f"Translation started from English version {self.number}"
+            + (f" and {language} version {previous.number}" if previous else ""),
         )
         return draft
 

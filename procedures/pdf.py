@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import SuspiciousFileOperation
+from django.utils.translation import get_language
 
 # WeasyPrint logs every layout step at INFO and a warning for each screen-only rule in
 # site.css (media queries it skips) on every render; keep the logs for real failures only.
@@ -106,6 +107,9 @@ def leaflet_cache_key(version, departments, site_url):
     procedure = version.procedure
     printed = [
         site_url, settings.ORGANISATION_NAME, layout_fingerprint(),
+        get_language(),  # the headings and footer around the text are in the page's language
+        # A translation's printout also says whether the English leaflet has moved on.
+        getattr(version, "english_pk", None) if version.is_translation else None,
         procedure.title, procedure.summary, procedure.resource_number, procedure.slug,
         *[(d.slug, d.name, d.site, d.phone, d.email, d.opening_hours) for d in departments],
     ]

@@ -3,6 +3,7 @@
 from itertools import groupby
 
 from django import forms
+from django.utils.translation import gettext, gettext_lazy as _
 
 from . import fasting
 from .models import Department, LeafletVersion
@@ -12,26 +13,26 @@ class AppointmentForm(forms.Form):
     """Deliberately no name or hospital-number field: staff write the name on the paper."""
 
     date = forms.DateField(
-        label="Appointment date",
-        help_text="For example 27/03/2026.",
+        label=_("Appointment date"),
+        help_text=_("For example 27/03/2026."),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         # The date picker sends ISO dates; browsers without one let people type UK dates.
         input_formats=["%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y"],
     )
     time = forms.TimeField(
-        label="Appointment time",
-        help_text="24-hour clock, for example 14:00.",
+        label=_("Appointment time"),
+        help_text=_("24-hour clock, for example 14:00."),
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         input_formats=["%H:%M", "%H.%M"],
     )
     arrive_minutes_before = forms.IntegerField(
-        label="How many minutes before the appointment should the patient arrive?",
+        label=_("How many minutes before the appointment should the patient arrive?"),
         min_value=0,
         max_value=480,
         initial=30,
     )
     department = forms.ModelChoiceField(
-        label="Department", queryset=Department.objects.none(), empty_label=None
+        label=_("Department"), queryset=Department.objects.none(), empty_label=None
     )
 
     def __init__(self, *args, procedure, **kwargs):
@@ -47,28 +48,28 @@ class AppointmentForm(forms.Form):
                 cleaned["appointment"] = fasting.london_time(cleaned["date"], cleaned["time"])
             except fasting.TimeDoesNotExist:
                 self.add_error(
-                    "time", "The clocks go forward that night, so this time does not exist. "
-                    "Check the appointment time.",
+                    "time", gettext("The clocks go forward that night, so this time does not exist. "
+                                    "Check the appointment time."),
                 )
         return cleaned
 
 
 class PackForm(forms.Form):
     title = forms.CharField(
-        label="Pack title",
+        label=_("Pack title"),
         max_length=100,
-        help_text="Printed on the cover, for example “Tuesday biopsy clinic”.",
+        help_text=_("Printed on the cover, for example “Tuesday biopsy clinic”."),
     )
     leaflets = forms.MultipleChoiceField(
-        label="Leaflets",
+        label=_("Leaflets"),
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Choose at least one leaflet."},
+        error_messages={"required": _("Choose at least one leaflet.")},
     )
     department = forms.ModelChoiceField(
-        label="Department for the phone numbers (optional)",
+        label=_("Department for the phone numbers (optional)"),
         queryset=Department.objects.all(),
         required=False,
-        empty_label="Each leaflet's own departments",
+        empty_label=_("Each leaflet's own departments"),
     )
 
     def __init__(self, *args, **kwargs):
@@ -81,7 +82,8 @@ class PackForm(forms.Form):
             .order_by("procedure__category__position", "procedure__category__name", "procedure__title")
         }
         self.fields["leaflets"].choices = [
-            (slug, f"{v.procedure.title} ({v.procedure.resource_number}, version {v.number})")
+            (slug, gettext("%(title)s (%(resource)s, version %(number)s)") % {
+                "title": v.procedure.title, "resource": v.procedure.resource_number, "number": v.number})
             for slug, v in self.versions.items()
         ]
 

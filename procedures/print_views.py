@@ -10,12 +10,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
+from django.utils.translation import get_language, gettext as _
 from django.views.decorators.cache import never_cache
 
 from . import fasting, pdf
-from .models import DEFAULT_LANGUAGE, ClinicPack, LeafletVersion
+from .models import ClinicPack, LeafletVersion, content_language
 from .print_forms import AppointmentForm, PackForm
-from .views import _current_version, _departments_for
+from .views import _current_version, _departments_for, _translation_notes
 
 # A cached PDF never goes stale (its key changes whenever what it shows would), so this only
 # lets keys of superseded versions and old layouts expire instead of filling Redis for ever.
@@ -70,7 +71,8 @@ def leaflet_pdf(request, slug):
         # Two first requests at once both render; the result is identical, so that is harmless.
         html = render_to_string(
             "print/pdf.html",
-            {"version": version, "procedure": version.procedure, "departments": departments},
+            {"version": version, "procedure": version.procedure, "departments": departments,
+             **_translation_notes(version)},
             request=request,
         )
         document = pdf.render(html, _site_url(request))
@@ -80,15 +82,17 @@ def leaflet_pdf(request, slug):
 
 def check(request, resource, number):
     """Where the QR code on a printout leads: is the paper in your hand still current?"""
+    # A printed translation's code leads to /<language>/check/…: its numbers are its own.
+    language = content_language(get_language())
     version = get_object_or_404(
         LeafletVersion.objects.select_related("procedure").filter(
             status__in=[*LeafletVersion.ARCHIVED_STATUSES, LeafletVersion.Status.WITHDRAWN],
-            language=DEFAULT_LANGUAGE,
+            language=language,
         ),
         procedure__resource_number=resource,
         number=number,
     )
-    current = LeafletVersion.objects.current().filter(procedure=version.procedure).first()
+    current = LeafletVersion.objects.current(language).filter(procedure=version.procedure).first()
     return render(
         request,
         "procedures/check.html",
@@ -122,6 +126,7 @@ def appointment(request, slug):
         {
             "layout": "print/leaflet.html" if as_html else "print/pdf.html",
             "for_pdf": not as_html,
+            **_translation_notes(version),
             "version": version,
             "procedure": procedure,
             "departments": [department],
@@ -159,7 +164,7 @@ def pack(request):
         )
     if request.POST.get("action") == "save":
         saved = _save_pack(form, request.user)
-        messages.success(request, f"Saved “{saved}”. Pick it from the list next time.")
+        messages.success(request, _("Saved “%(pack)s”. Pick it from the list next time.") % {"pack": saved})
         return redirect(reverse("procedures:pack") + f"?pack={saved.slug}")
     if not pdf.AVAILABLE:
         return _pdf_unavailable(request)

@@ -4,13 +4,18 @@ reader whether the paper in their hand is still the current leaflet."""
 import segno
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import override
+
+from .models import interface_language
 
 # Medium error correction: paper leaflets get folded and crumpled in bags.
 ERROR_LEVEL = "m"
 
 
 def check_path(version):
-    return reverse("procedures:check", args=[version.procedure.resource_number, version.number])
+    """A translation's numbers are its own, so its code leads to the check page in its language."""
+    with override(interface_language(version.language)):
+        return reverse("procedures:check", args=[version.procedure.resource_number, version.number])
 
 
 def check_url(request, version):

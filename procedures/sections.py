@@ -7,11 +7,15 @@ Order is the order a patient reads them in (NHS / PIF practice).
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_noop
+
 
 @dataclass(frozen=True)
 class Section:
     field: str  # model field holding the Markdown; `<field>_html` holds the sanitised HTML
-    heading: str  # what patients see, and the `## Heading` line in content files
+    # What patients see, and the `## Heading` line in content files. Always English here (the
+    # structural marker); templates show it translated with {% translate section.heading %}.
+    heading: str
     help_text: str  # what a nurse sees under the field in the admin
     required: bool = True
 
@@ -27,58 +31,58 @@ class Section:
 SECTIONS = (
     Section(
         "what_it_is",
-        "What is it?",
+        gettext_noop("What is it?"),
         "Say in two or three short sentences what the procedure is and how the images guide it.",
     ),
     Section(
         "why_needed",
-        "Why do I need it?",
+        gettext_noop("Why do I need it?"),
         "The usual reasons a patient is offered this procedure.",
     ),
     Section(
         "benefits",
-        "What are the benefits?",
+        gettext_noop("What are the benefits?"),
         "What the patient can expect to gain.",
     ),
     Section(
         "risks",
-        "What are the risks?",
+        gettext_noop("What are the risks?"),
         "Each risk in words and numbers, for example: 'uncommon (about 1 in 200 people)'.",
     ),
     Section(
         "alternatives",
-        "Are there other options?",
+        gettext_noop("Are there other options?"),
         "Other tests or treatments, and what happens if the patient does nothing.",
     ),
     Section(
         "before",
-        "Getting ready",
+        gettext_noop("Getting ready"),
         "Eating and drinking, blood thinners and other medicines, allergies, pregnancy, "
         "transport home.",
     ),
     Section(
         "during",
-        "On the day",
+        gettext_noop("On the day"),
         "Arriving, consent, what the patient feels, how long it takes.",
     ),
     Section(
         "after",
-        "Afterwards and going home",
+        gettext_noop("Afterwards and going home"),
         "How long they stay, care of the wound or tube, driving, work, bathing.",
     ),
     Section(
         "urgent_help",
-        "When to get help urgently",
+        gettext_noop("When to get help urgently"),
         "A list of concrete warning signs and who to call, in and out of hours.",
     ),
     Section(
         "results",
-        "Results and follow-up",
+        gettext_noop("Results and follow-up"),
         "When and how the patient gets results, and any follow-up appointment.",
     ),
     Section(
         "contact",
-        "Questions and contacts",
+        gettext_noop("Questions and contacts"),
         "Who to ask before and after. Department phone numbers are added automatically.",
     ),
 )

@@ -14,6 +14,7 @@ from django import forms
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_POST
 from markdownx.forms import ImageForm
 from markdownx.views import ImageUploadView
@@ -24,7 +25,7 @@ from .markdown import render_markdown
 # Pillow's own limit is a warning at 89 million pixels; a leaflet picture needs far fewer,
 # and refusing early protects the server from "decompression bomb" files.
 MAX_IMAGE_PIXELS = 25_000_000
-TOO_LARGE = "Please make it smaller than 5000 × 5000 pixels and try again."
+TOO_LARGE = gettext_lazy("Please make it smaller than 5000 × 5000 pixels and try again.")
 EXTENSIONS = {"JPEG": {".jpg", ".jpeg"}, "PNG": {".png"}, "GIF": {".gif"}, "WEBP": {".webp"}}
 # Web page code inside a real picture (a "polyglot" file that is both a GIF and a script).
 # Re-encoding would drop it, but no photo or drawing has a reason to hold it, so the file is
@@ -39,7 +40,7 @@ def staff_only(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not (request.user.is_authenticated and request.user.is_active and request.user.is_staff):
-            return JsonResponse({"error": "Please sign in to the admin first."}, status=403)
+            return JsonResponse({"error": _("Please sign in to the admin first.")}, status=403)
         return view(request, *args, **kwargs)
 
     return require_POST(wrapper)
@@ -54,14 +55,15 @@ class LeafletImageForm(ImageForm):
     def clean(self):
         upload = self.cleaned_data.get("image")
         if not upload:
-            raise forms.ValidationError("Choose a picture to upload.")
+            raise forms.ValidationError(_("Choose a picture to upload."))
         limit = settings.MARKDOWNX_UPLOAD_MAX_SIZE
         if upload.size > limit:
             raise forms.ValidationError(
-                f"This picture is {filesizeformat(upload.size)}. The largest allowed is "
-                f"{filesizeformat(limit)}: please make it smaller and try again."
+                _("This picture is %(size)s. The largest allowed is "
+                  "%(limit)s: please make it smaller and try again.")
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
             )
-        refusal = (
+        refusal = _(
             "This file is not a picture we can use. Upload a JPEG, PNG, GIF or WebP photo or "
             "drawing (SVG drawings are not allowed)."
         )
@@ -71,14 +73,15 @@ class LeafletImageForm(ImageForm):
                 kind = image.format
                 if width * height > MAX_IMAGE_PIXELS:
                     raise forms.ValidationError(
-                        f"This picture is {width} × {height} pixels, which is too large. {TOO_LARGE}"
+                        _("This picture is %(width)s × %(height)s pixels, which is too large. %(advice)s")
+                        % {"width": width, "height": height, "advice": TOO_LARGE}
                     )
                 image.verify()
         except forms.ValidationError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise forms.ValidationError(
-                f"This picture is far too large to open safely. {TOO_LARGE}"
+                _("This picture is far too large to open safely. %(advice)s") % {"advice": TOO_LARGE}
             ) from None
         except Exception:  # Pillow raises many kinds of error for a damaged or fake image
             raise forms.ValidationError(refusal) from None
@@ -87,14 +90,16 @@ class LeafletImageForm(ImageForm):
         upload.seek(0)
         if HIDDEN_MARKUP.search(upload.read()):
             raise forms.ValidationError(
-                "This picture file also contains web page code, so it cannot be used. Open the "
-                "picture in a photo or drawing program, save it as a new file and upload that."
+                _("This picture file also contains web page code, so it cannot be used. Open the "
+                  "picture in a photo or drawing program, save it as a new file and upload that.")
             )
         if Path(upload.name).suffix.lower() not in EXTENSIONS[kind]:
             raise forms.ValidationError(
-                f"This file is a {kind} picture but its name ends in "
-                f"'{Path(upload.name).suffix or 'nothing'}'. Rename it to end in "
-                f"{' or '.join(sorted(EXTENSIONS[kind]))} and try again."
+                _("This file is a %(kind)s picture but its name ends in "
+                  "'%(suffix)s'. Rename it to end in "
+                  "%(endings)s and try again.")
+                % {"kind": kind, "suffix": Path(upload.name).suffix or _("nothing"),
+                   "endings": _(" or ").join(sorted(EXTENSIONS[kind]))}
             )
         # markdownx picks the encoder from the declared content type: use the real one.
         upload.content_type = Image.MIME[kind]
@@ -106,7 +111,7 @@ class LeafletImageUploadView(ImageUploadView):
     form_class = LeafletImageForm
 
     def form_invalid(self, form):
-        message = " ".join(form.non_field_errors()) or "Choose a picture to upload."
+        message = " ".join(form.non_field_errors()) or _("Choose a picture to upload.")
         return JsonResponse({"image": [message]}, status=400)
 
     def form_valid(self, form):

@@ -10,7 +10,8 @@ app_name = "procedures"
 # marked public for browsers and CDNs (procedures/caching.py). never_cache: forms that post,
 # and anything made for one person.
 urlpatterns = [
-    path("", public_page(views.home), name="home"),
+    # The English home page sends a browser that prefers another language to that language's.
+    path("", views.in_preferred_language(public_page(views.home)), name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("search/", public_page(views.search, store=False), name="search"),
     path("glossary/", public_page(views.glossary), name="glossary"),

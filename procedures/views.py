@@ -1,34 +1,119 @@
 """Public pages. Patients only ever see published versions; drafts 404 on every URL."""
 
+import functools
 import ipaddress
 from itertools import groupby
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.template import loader
 from django.views.decorators.cache import never_cache
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language, get_language_from_path, get_language_from_request, override
 from django.views.decorators.csrf import requires_csrf_token
 
 from . import search as search_backend
 from .context_processors import site
-from .models import Category, Department, GlossaryTerm, LeafletVersion, Procedure
+from .models import (
+    DEFAULT_LANGUAGE, Category, Department, GlossaryTerm, LeafletVersion, Procedure,
+    content_language, interface_language,
+)
 
 SEARCH_MAX_LENGTH = 200
 
 
 def _current_version(slug):
-    """The live English version of a leaflet, or 404: drafts are never shown to patients."""
-    return get_object_or_404(
-        LeafletVersion.objects.current().select_related("procedure__category", "approver"),
-        procedure__slug=slug,
+    """The live version of a leaflet in the page's language, or the live English version
+    when there is no approved translation; 404 when there is no live English version (drafts
+    are never shown to patients, and a translation never outlives its English leaflet).
+
+    One query for every live language (a leaflet has a handful at most). The version shown
+    carries `english`, the live English version, so the page can say that a translation is
+    behind it or that the leaflet is not translated, and `live_languages` for hreflang links.
+    """
+    language = content_language(get_language())
+    live = LeafletVersion.objects.published().filter(procedure__slug=slug).select_related(
+        "procedure__category", "approver", "translation_of"
     )
+    by_language = {version.language: version for version in live}
+    if DEFAULT_LANGUAGE not in by_language:
+        raise Http404("No live leaflet")
+    shown = by_language.get(language, by_language[DEFAULT_LANGUAGE])
+    shown.english = by_language[DEFAULT_LANGUAGE]
+    shown.english_pk = shown.english.pk
+    shown.live_languages = sorted(by_language, key=lambda code: (code != DEFAULT_LANGUAGE, code))
+    return shown
+
+
+def _translation_notes(version):
+    """What the page says about its language: not translated yet, or translated from an
+    older English version."""
+    language = content_language(get_language())
+    english = getattr(version, "english", None)
+    return {
+        "untranslated": language != version.language,
+        "behind_english": version.is_behind(english),
+        "english": english,
+    }
 
 
 def _departments_for(procedure):
     return list(procedure.departments.order_by("site", "name"))
+
+
+def choose_language(request, code):
+    """The language switcher's links (GET, so they work without JavaScript or a form token):
+    remember the choice in the language cookie, then go to `next`, the page in that language.
+    """
+    if code not in dict(settings.LANGUAGES):
+        raise Http404("Unknown language")
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        with override(code):
+            next_url = reverse("procedures:home")
+    response = redirect(next_url)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, code, max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    add_never_cache_headers(response)
+    return response
+
+
+def in_preferred_language(view):
+    """For the English home page, where people arrive by typing the address: if they chose
+    another language before (the cookie) or their browser asks for one we have, go there.
+
+    Only the home page does this. Every other address names its language (English has no
+    prefix), so a link that someone shares opens in the language they shared it in, and
+    English pages stay cacheable by a CDN without varying on the browser's language.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if get_language_from_path(request.path_info) is None:
+            preferred = get_language_from_request(request)  # the cookie, then Accept-Language
+            if preferred != settings.LANGUAGE_CODE:
+                with override(preferred):
+                    response = redirect(reverse("procedures:home"))
+                add_never_cache_headers(response)
+                patch_vary_headers(response, ("Accept-Language", "Cookie"))
+                return response
+            response = view(request, *args, **kwargs)
+            patch_vary_headers(response, ("Accept-Language", "Cookie"))
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def home(request):
@@ -44,8 +129,20 @@ def home(request):
 
 def _listed(procedures):
     """Procedures for a list of links, without the search text and vector: at 10,000 leaflets
-    those are most of the bytes, and lists show only titles and summaries."""
-    return procedures.with_published_leaflet().defer("search_text", "search_document").order_by("title")
+    those are most of the bytes, and lists show only titles and summaries.
+
+    On a page in another language each also carries `translated_title` and
+    `translated_summary` from its approved translation (None when there is none), in the
+    same query."""
+    listed = procedures.with_published_leaflet().defer("search_text", "search_document").order_by("title")
+    language = content_language(get_language())
+    if language == DEFAULT_LANGUAGE:
+        return listed
+    translation = LeafletVersion.objects.current(language).filter(procedure=OuterRef("pk"))
+    return listed.annotate(
+        translated_title=Subquery(translation.values("title")[:1]),
+        translated_summary=Subquery(translation.values("summary")[:1]),
+    )
 
 
 def procedure_list(request):
@@ -73,8 +170,20 @@ def leaflet(request, slug):
             "version": version,
             "procedure": version.procedure,
             "departments": _departments_for(version.procedure),
+            "alternates": _alternates(version),
+            **_translation_notes(version),
         },
     )
+
+
+def _alternates(version):
+    """(language code, URL) of this leaflet in every language it is published in, English
+    first, for hreflang links."""
+    links = []
+    for language in version.live_languages:
+        with override(interface_language(language)):
+            links.append((interface_language(language), version.procedure.get_absolute_url()))
+    return links
 
 
 def leaflet_version(request, slug, number):
@@ -85,11 +194,11 @@ def leaflet_version(request, slug, number):
         ),
         procedure__slug=slug,
         number=number,
-        language="en",
+        language=content_language(get_language()),
     )
     if version.status == LeafletVersion.Status.PUBLISHED:
         return redirect(version.procedure.get_absolute_url())
-    current = LeafletVersion.objects.current().filter(procedure=version.procedure).first()
+    current = LeafletVersion.objects.current(version.language).filter(procedure=version.procedure).first()
     if version.status == LeafletVersion.Status.WITHDRAWN:
         return render(
             request,
@@ -120,7 +229,8 @@ def leaflet_print(request, slug):
     return render(
         request,
         "print/leaflet.html",
-        {"version": version, "procedure": version.procedure, "departments": departments},
+        {"version": version, "procedure": version.procedure, "departments": departments,
+         **_translation_notes(version)},
     )
 
 

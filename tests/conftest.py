@@ -26,6 +26,17 @@ def _isolated_files(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _english_to_start_with():
+    # LocaleMiddleware leaves the last request's language active in the thread, so a test that
+    # reverses a URL after another test asked for /ar/ would otherwise get an Arabic address.
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     # Each test's database is rolled back, so primary keys come round again: a PDF or page
     # cached by an earlier test could otherwise match a later test's different leaflet.

@@ -49,7 +49,8 @@ def everything_patients_and_auditors_see(client):
     seen = {}
     for procedure in Procedure.objects.order_by("slug"):
         slug = procedure.slug
-        for url in (f"/procedures/{slug}/", f"/procedures/{slug}/print/"):
+        # Arabic too: translations and the English version each one was made from.
+        for url in (f"/procedures/{slug}/", f"/procedures/{slug}/print/", f"/ar/procedures/{slug}/"):
             response = client.get(url)
             seen[url] = (response.status_code, response.content)
         for number in procedure.versions.exclude(number=None).values_list("number", flat=True):
@@ -64,6 +65,8 @@ def everything_patients_and_auditors_see(client):
             (
                 v.procedure.slug, v.language, v.number, v.status, v.published_at, v.retired_at,
                 v.created_at, v.last_reviewed, v.next_review_due, v.is_sample_content, v.sources,
+                v.title, v.summary, v.lay_names,
+                v.translation_of.number if v.translation_of else None,
                 v.author.get_username() if v.author else None,
                 v.approver.get_username() if v.approver else None,
                 *[getattr(v, s.field) for s in SECTIONS], *[getattr(v, s.html_field) for s in SECTIONS],
@@ -96,6 +99,7 @@ def test_export_flush_import_gives_identical_pages_for_every_version(history, tm
     backup = tmp_path / "backup"
     report = export_library(backup)
     assert (report.live, report.drafts) == (Procedure.objects.count() - 2, 2)
+    assert report.translations == LeafletVersion.objects.current("ar").count() == 5
     empty_the_database()
     assert not LeafletVersion.objects.exists()
 

@@ -51,7 +51,7 @@ def line_of(path, text):
 def test_the_real_library_passes_and_reads_plainly():
     passed, output = run_check(settings.CONTENT_DIR)
     assert passed, output
-    assert "29 leaflets checked: 0 errors" in output
+    assert "29 leaflets and 5 translations checked: 0 errors" in output
     # Measured here as well as in the command, so a check that silently skipped the figures
     # could not pass the library.
     for path in sorted(Path(settings.CONTENT_DIR, "leaflets").glob("*.md")):
@@ -76,7 +76,7 @@ def test_a_missing_required_leaflet_fails_naming_it(content):
     assert not passed
     assert "required leaflet 'cryoablation' is missing" in output
     assert "department 'northgate-ir' offers 'cryoablation', which has no leaflet" in output
-    assert "28 leaflets checked" in output
+    assert "28 leaflets and 5 translations checked" in output
 
 
 def test_a_thin_section_fails(content):
@@ -176,7 +176,7 @@ def test_every_problem_is_reported_not_just_the_first(content):
     assert not passed
     assert "nephrostomy.md:1: 'sample_content = true' is missing" in output
     assert "lumbar-puncture.md: section 'What are the risks?' is missing or empty" in output
-    assert "29 leaflets checked: 2 errors" in output
+    assert "29 leaflets and 5 translations checked: 2 errors" in output
 
 
 def test_a_hard_section_fails_on_reading_ease(content):

@@ -103,7 +103,12 @@ def test_the_sitemap_lists_every_published_leaflet_and_no_draft(client, library,
         assert url in body
         entry = body[body.index(url):].split("</url>")[0]
         assert f"<lastmod>{version.published_at.date().isoformat()}</lastmod>" in entry
-    assert body.count("<url>") == live.count()
+    # One entry per leaflet and language it is published in; translations list each other.
+    translations = LeafletVersion.objects.published().exclude(language="en")
+    assert translations.count() >= 5
+    assert body.count("<url>") == live.count() + translations.count()
+    for version in translations.select_related("procedure"):
+        assert f"<loc>http://testserver/ar/procedures/{version.procedure.slug}/</loc>" in body
     assert "secret-draft" not in body
 
 

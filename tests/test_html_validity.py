@@ -31,6 +31,11 @@ def test_every_public_page_has_zero_html_errors(client, library, tmp_path):
         "/procedures/no-such-leaflet/",  # the 404 page
         "/check/IR-003/1/",  # the QR code's answer
         "/procedures/nephrostomy/appointment/",  # the appointment sheet form
+        # Arabic (right to left) and Polish: a translated leaflet, an untranslated one shown
+        # in English, lists with translated titles, a printout and the check page.
+        "/ar/", "/ar/procedures/", "/ar/procedures/nephrostomy/", "/ar/procedures/nephrostomy/print/",
+        "/ar/procedures/tumour-embolisation/", "/ar/check/IR-003/1/", "/ar/departments/", "/ar/glossary/",
+        "/ar/search/?q=kidney", "/pl/", "/pl/procedures/nephrostomy/", "/pl/procedures/no-such-leaflet/",
     ]
     pages = [client.get(url).content for url in urls]
     # Pages reached by posting a form: the feedback comment box, and the thank-you page.

@@ -2,9 +2,12 @@
 schema.org structured data (JSON-LD) built as Python data, never by pasting text into markup."""
 
 import json
+from urllib.parse import urlencode
 
 from django import template
 from django.conf import settings
+from django.urls import reverse, translate_url
+from django.utils import translation
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -33,10 +36,10 @@ def leaflet_structured_data(version, url):
     return {
         "@context": "https://schema.org",
         "@type": "MedicalWebPage",
-        "name": procedure.title,
-        "description": procedure.summary,
+        "name": version.display_title,
+        "description": version.display_summary,
         "url": url,
-        "inLanguage": "en-GB" if version.language == "en" else version.language,
+        "inLanguage": language_tag(version.interface_language),
         "identifier": procedure.resource_number,
         "version": str(version.number),
         "about": {"@type": "MedicalProcedure", "name": procedure.title},
@@ -57,3 +60,39 @@ def leaflet_json_ld(context, version):
     return format_html(
         '<script type="application/ld+json">{}</script>', mark_safe(data.translate(_JSON_ESCAPES))
     )
+
+
+@register.simple_tag(takes_context=True)
+def language_links(context):
+    """The language switcher: for each of the site's languages, a link that remembers the
+    choice (choose_language) and leads to this same page in that language."""
+    request = context.get("request")
+    here = request.get_full_path() if request else "/"
+    current = translation.get_language()
+    links = []
+    for code, name in settings.LANGUAGES:
+        target = translate_url(here, code)
+        links.append({
+            "code": code,
+            "name": name,
+            "url": reverse("choose_language", args=[code]) + "?" + urlencode({"next": target}),
+            "current": code == current,
+        })
+    return links
+
+
+@register.filter
+def language_tag(code):
+    """Django's language code as a BCP 47 tag for lang and hreflang: en-gb -> en-GB."""
+    language, _, region = (code or "").partition("-")
+    return f"{language}-{region.upper()}" if region else language
+
+
+@register.simple_tag
+def in_english():
+    """lang and dir attributes for text that exists only in English (names of body areas,
+    departments, untranslated titles) on a page in another language, so screen readers
+    switch voice and the text runs left to right inside a right-to-left page."""
+    if translation.get_language() == settings.LANGUAGE_CODE:
+        return ""
+    return mark_safe(f' lang="{language_tag(settings.LANGUAGE_CODE)}" dir="ltr"')

@@ -1,7 +1,10 @@
 """Template helpers for printed leaflets: the PDF link, the QR check code, appointment times."""
 
+import re
+
 from django import template
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from procedures import fasting, pdf, qr
 
@@ -32,3 +35,13 @@ def qr_svg(url, label):
 register.filter("when", fasting.when)
 register.filter("clock", fasting.clock)
 register.filter("duration", fasting.duration)
+
+
+@register.simple_tag
+def page_number_words():
+    """"Page N of M" in the active language, cut around its two numbers, for the PDF's margin
+    boxes: pdf.css reads the pieces from data attributes with string-set (no inline style, so
+    nothing in the page can be taken for markup) and puts counter(page) and counter(pages)
+    between them."""
+    before, between, after = (re.split(r"\{pages?\}", gettext("Page {page} of {pages}")) + ["", ""])[:3]
+    return {"before": before, "between": between, "after": after}

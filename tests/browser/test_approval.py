@@ -25,7 +25,7 @@ def test_edit_submit_approve_publish(page, site, django_user_model):
 
     # The editor starts a draft from the live leaflet, changes it and sends it for review.
     sign_in(page, site, "nurse")
-    page.goto(site + "/admin/procedures/leafletversion/?q=nephrostomy&status=published")
+    page.goto(site + "/admin/procedures/leafletversion/?q=nephrostomy&status=published&language__exact=en")
     page.get_by_role("link", name="Nephrostomy (kidney tube)").first.click()
     page.get_by_role("button", name="Start a new draft from this version").click()
     expect(page.get_by_text("New draft started from this version")).to_be_visible()

@@ -29,8 +29,8 @@ class Command(BaseCommand):
             text = str(replace(problem, path=_shown(problem.path)))
             self.stdout.write(self.style.WARNING(text) if problem.warning else self.style.ERROR(text))
 
-        summary = (f"{report.checked} leaflets checked: {len(report.errors)} errors, "
-                   f"{len(report.warnings)} warnings")
+        summary = (f"{report.checked} leaflets and {report.translations} translations checked: "
+                   f"{len(report.errors)} errors, {len(report.warnings)} warnings")
         if report.leaflets:
             count = len(report.leaflets)
             summary += (

@@ -15,6 +15,6 @@ class Command(BaseCommand):
     def handle(self, *args, content_dir, **options):
         report = export_library(content_dir)
         self.stdout.write(self.style.SUCCESS(
-            f"Exported {report.live} live leaflets, {report.versions} numbered versions and "
-            f"{report.drafts} drafts to {content_dir}."
+            f"Exported {report.live} live leaflets, {report.translations} live translations, "
+            f"{report.versions} numbered versions and {report.drafts} drafts to {content_dir}."
         ))

@@ -1,9 +1,10 @@
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Case, When
 from django.utils import timezone
 
-from procedures.models import LeafletVersion, Procedure
+from procedures.models import DEFAULT_LANGUAGE, LeafletVersion, Procedure
 
 
 def _when(moment):
@@ -24,9 +25,13 @@ class Command(BaseCommand):
         versions = LeafletVersion.objects.filter(procedure=procedure).ever_published() | LeafletVersion.objects.filter(
             procedure=procedure, status=LeafletVersion.Status.WITHDRAWN)
         self.stdout.write(f"{procedure.title} ({procedure.resource_number})")
-        for version in versions.select_related("approver").order_by("number"):
+        # English first, then each translation: versions are numbered per language.
+        for version in versions.select_related("approver").order_by(
+            Case(When(language=DEFAULT_LANGUAGE, then=0), default=1), "language", "number"
+        ):
+            language = f" [{version.language}]" if version.is_translation else ""
             self.stdout.write(
-                f"  v{version.number}  {version.get_status_display():<10}  published {_when(version.published_at)}"
+                f"  v{version.number}{language}  {version.get_status_display():<10}  published {_when(version.published_at)}"
                 f"  until {_when(version.retired_at)}  approved by {version.approver or 'system (content files)'}"
             )
         if on:
