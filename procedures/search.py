@@ -42,6 +42,7 @@ from django.db import connection, connections
 from django.db.models import Exists, F, OuterRef, Q, TextField, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Greatest
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import mark_safe
 
@@ -154,10 +155,12 @@ def _postgres_search(query, words):
     """Leaflets that have every word come first and alone if there are any; then leaflets
     whose name the whole query is a misspelling of ("nefrostomy"); otherwise any word, or any
     misspelt word of a name, will do ("vertebroplsty injection"), names holding more of the
-    words first. Each step runs only when the one before found nothing.
+    words first. A later step counts only when the ones before found nothing.
 
-    Three round trips when the first step finds leaflets: the matching leaflets (_matching),
-    the best of them (_ranked) and their snippets (_snippets); one more for each later step.
+    Three round trips when something is found: the matching leaflets of the first step that
+    matches (_first_matching: all the steps in one statement), the best of them (_ranked) and
+    their snippets (_snippets). One when nothing matches, so the no-results page, which also
+    looks up suggestions and phone numbers, stays within the page query budget.
     """
     every_word = SearchQuery(query, config=CONFIG, search_type="websearch")
     any_word = reduce(
@@ -167,41 +170,51 @@ def _postgres_search(query, words):
         TrigramWordSimilarity(query, "title"), TrigramWordSimilarity(query, "lay_names")
     )
     close_score = SearchRank(F("search_document"), every_word) + name_similarity
-    found = _ranked(_matching(Q(search_document=every_word)), close_score, words)
-    if not found:
-        found = _ranked(_matching(_like(query), NAME_SIMILARITY), close_score, words)
-    if not found:
-        long_words = [w for w in words if len(w) > 3]
-        like_a_word = reduce(operator.or_, (_like(w) for w in long_words), Q(pk__in=[]))
-        names_hold = reduce(
-            operator.add,
-            (
-                Greatest(TrigramWordSimilarity(w, "title"), TrigramWordSimilarity(w, "lay_names"))
-                for w in long_words
-            ),
-            Value(0.0),
-        ) / Value(float(max(len(long_words), 1)))
-        found = _ranked(
-            _matching(Q(search_document=any_word) | like_a_word, WORD_SIMILARITY),
-            SearchRank(F("search_document"), any_word) + names_hold,
-            words,
-        )
+    long_words = [w for w in words if len(w) > 3]
+    like_a_word = reduce(operator.or_, (_like(w) for w in long_words), Q(pk__in=[]))
+    names_hold = reduce(
+        operator.add,
+        (
+            Greatest(TrigramWordSimilarity(w, "title"), TrigramWordSimilarity(w, "lay_names"))
+            for w in long_words
+        ),
+        Value(0.0),
+    ) / Value(float(max(len(long_words), 1)))
+    steps = [
+        (Q(search_document=every_word), close_score),
+        (_like(query, at_least=NAME_SIMILARITY), close_score),
+        (Q(search_document=any_word) | like_a_word, SearchRank(F("search_document"), any_word) + names_hold),
+    ]
+    found = []
+    while steps and not found:
+        step, pks = _first_matching([condition for condition, _ in steps])
+        if step is None:
+            return []  # nothing matches at all: no ranking, no snippets
+        found = _ranked(pks, steps[step][1], words)
+        # Rarely, a step matches only leaflets that are not live (withdrawn, or drafts only):
+        # then the steps after it are tried, as if it had matched nothing.
+        steps = steps[step + 1:]
     snippets = _snippets(found, words)
     return [Result(p, snippet=_marked(snippets.get(p.pk))) for p in found]
 
 
-def _like(text):
+def _like(text, at_least=WORD_SIMILARITY):
     """Title or lay names hold a stretch of words like `text`: word_similarity(text, name) at
-    least the threshold _matching sets. The %> operator, so the trigram indexes serve it."""
-    return Q(TrigramWordSimilar(F("title"), Value(text))) | Q(
-        TrigramWordSimilar(F("lay_names"), Value(text))
-    )
+    least `at_least`. The %> operator, so the trigram indexes serve it: it tests the threshold
+    _first_matching sets, the lowest of all steps, and a stricter one is checked again here."""
+    conditions = []
+    for name in ("title", "lay_names"):
+        condition = Q(TrigramWordSimilar(F(name), Value(text)))
+        if at_least > WORD_SIMILARITY:
+            condition &= Q(GreaterThanOrEqual(TrigramWordSimilarity(text, name), at_least))
+        conditions.append(condition)
+    return reduce(operator.or_, conditions)
 
 
 # Left to itself the planner reads the whole table rather than the GIN indexes, as that looks
 # cheaper to it: it does not know that testing a row against a tsquery means decompressing the
 # row's search vector, about 4 KB. That is some 70 ms for 10,000 leaflets, against 1 to 6 ms
-# through the index. So _matching turns off plain and index scans, which leaves bitmap scans
+# through the index. So _first_matching turns off plain and index scans, which leaves bitmap scans
 # of the indexes, and sets the threshold that the %> operator (_like) reads.
 _THROUGH_THE_INDEXES = (
     "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; "
@@ -213,21 +226,42 @@ _AS_BEFORE = (
 )
 
 
-def _matching(condition, similarity=NAME_SIMILARITY):
-    """Primary keys of the procedures that match `condition`, found through the GIN indexes:
-    at most RANKED_AT_MOST, the oldest first.
+def _first_matching(conditions):
+    """(index, primary keys) of the first of `conditions` that any procedure matches, at most
+    RANKED_AT_MOST keys, the oldest first; (None, []) when none does. One statement for all:
+
+        WITH step0 AS (…), step1 AS (… WHERE NOT EXISTS (SELECT 1 FROM step0)), …
+
+    An uncorrelated NOT EXISTS is a one-time filter in PostgreSQL's plan, so a later step's
+    index scans run only when every step before it came back empty.
 
     The settings and the query go in one string, one round trip: psycopg2 sends it as one
     simple query, which PostgreSQL runs as one transaction, so SET LOCAL ends with it. Inside a
-    caller's transaction the settings last until _snippets puts them back.
+    caller's transaction the settings last until _snippets puts them back, or, when nothing
+    was found, until that transaction ends (they change plans, never results).
     """
     from .models import Procedure
 
-    matching = Procedure.objects.filter(condition).order_by("pk").values_list("pk")
-    sql, params = matching[:RANKED_AT_MOST].query.sql_with_params()
+    steps, params = [], []
+    for index, condition in enumerate(conditions):
+        matching = Procedure.objects.filter(condition).order_by("pk").values_list("pk")
+        sql, step_params = matching[:RANKED_AT_MOST].query.sql_with_params()
+        earlier = " AND ".join(f"NOT EXISTS (SELECT 1 FROM step{n})" for n in range(index))
+        steps.append(
+            f"step{index} AS (SELECT {index} AS step, pk FROM ({sql}) AS matched(pk)"
+            + (f" WHERE {earlier})" if earlier else ")")
+        )
+        params += step_params
+    union = " UNION ALL ".join(f"SELECT step, pk FROM step{n}" for n in range(len(conditions)))
     with connection.cursor() as cursor:
-        cursor.execute(_THROUGH_THE_INDEXES + sql, [str(similarity), *params])
-        return [pk for (pk,) in cursor.fetchall()]
+        cursor.execute(
+            _THROUGH_THE_INDEXES + "WITH " + ", ".join(steps) + " " + union,
+            [str(WORD_SIMILARITY), *params],
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return None, []
+    return rows[0][0], [pk for _, pk in rows]
 
 
 def _ranked(pks, score, words):
@@ -257,7 +291,7 @@ def _snippets(procedures, words):
     its stem, less a final "i" ("biopsi": biopsy, biopsies), so the words of the text that begin
     so are candidates, each with a window around where it first appears; PostgreSQL keeps those
     that its dictionary makes one of the stems, as ts_headline would, and highlights the first
-    in each text. The same statement puts back the settings _matching changed.
+    in each text. The same statement puts back the settings _first_matching changed.
     """
     stems = procedures[0].query_stems if procedures else []
     prefixes = {stem.rstrip("i") or stem for stem in stems}
