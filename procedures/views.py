@@ -9,12 +9,14 @@ from django.db import connection
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.template import loader
-from django.views.decorators.cache import never_cache
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language, get_language_from_path, get_language_from_request, override
+from django.utils.translation import (
+    get_language, get_language_from_path, get_language_from_request, override,
+)
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 
 from . import search as search_backend
