@@ -91,3 +91,12 @@ def test_a_search_with_no_results_stays_within_the_page_query_budget(
     with django_assert_max_num_queries(BUDGET):
         body = client.get(reverse("procedures:search"), {"q": "xylophone"}).content.decode()
     assert "No leaflets found" in body and "01632 960 555" in body
+
+
+def test_a_misspelt_search_stays_within_the_page_query_budget(
+    client, published, department, django_assert_max_num_queries
+):
+    # Full text finds nothing, so the misspelt-name step answers, in the same statement.
+    with django_assert_max_num_queries(BUDGET):
+        body = client.get(reverse("procedures:search"), {"q": "kidny biopsee"}).content.decode()
+    assert "Kidney biopsy" in body
