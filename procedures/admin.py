@@ -10,7 +10,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -183,19 +183,20 @@ class LeafletVersionAdmin(SimpleHistoryAdmin):
             fieldsets.insert(1, self.translation_fieldset)
         return fieldsets
 
-    def get_changelist_instance(self, request):
-        # The live English version of every leaflet, once per page, for translation_state.
-        self._live_english = dict(
-            LeafletVersion.objects.current().values_list("procedure_id", "pk")
+    def get_queryset(self, request):
+        # The live English version of each row's leaflet, in the list's own query, for
+        # translation_state.
+        live_english = LeafletVersion.objects.current().filter(procedure=OuterRef("procedure"))
+        return super().get_queryset(request).annotate(
+            live_english_pk=Subquery(live_english.values("pk")[:1])
         )
-        return super().get_changelist_instance(request)
 
     @admin.display(description="translation")
     def translation_state(self, obj):
         """Whether a translation still matches the live English leaflet."""
         if not obj.is_translation:
             return "—"
-        live_english = getattr(self, "_live_english", {}).get(obj.procedure_id)
+        live_english = getattr(obj, "live_english_pk", None)
         source = f"from English v{obj.translation_of.number}" if obj.translation_of else "no English source"
         if obj.translation_of_id and obj.translation_of_id == live_english:
             return f"Up to date ({source})"
