@@ -5,6 +5,7 @@ a keep-alive load client made of threads and http.client. Nothing in the reposit
 Every loop here is bounded in time, and everything listens and connects on 127.0.0.1 only.
 """
 
+import contextlib
 import http.client
 import os
 import platform
@@ -55,6 +56,7 @@ class Workspace:
             "PYTHONPATH": str(ROOT),
         }
         self.env.pop("REDIS_URL", None)  # the default: each worker's memory cache
+        self.servers = []
 
     def manage(self, *args):
         subprocess.run([str(PYTHON), "manage.py", *args], cwd=ROOT, env=self.env, check=True,
@@ -74,7 +76,15 @@ class Workspace:
         os.environ.update(self.env)
         sys.path.insert(0, str(ROOT))
 
+    def serve(self, **options):
+        """gunicorn on this workspace, stopped by close()."""
+        server = Gunicorn(self, **options)
+        self.servers.append(server)
+        return server
+
     def close(self):
+        for server in self.servers:
+            server.stop()
         if self.pg_name:
             try:
                 from django.db import connections
@@ -84,6 +94,21 @@ class Workspace:
                 pass
             _postgres_admin(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def bench_workspace(database="sqlite"):
+    """What every benchmark does around its measurements: stop at once if PostgreSQL is asked
+    for and not answering, print the machine, and give a Workspace that is closed, with any
+    gunicorn it started, however the benchmark ends."""
+    if database == "postgresql" and not postgres_available():
+        sys.exit("PostgreSQL is not answering on 127.0.0.1:5432.")
+    print(machine(database))
+    workspace = Workspace(database)
+    try:
+        yield workspace
+    finally:
+        workspace.close()
 
 
 def _postgres_admin(sql):

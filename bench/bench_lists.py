@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import Workspace, machine, postgres_available, summary  # noqa: E402
+from _harness import bench_workspace, summary  # noqa: E402
 
 
 def timed(client, url, before=None, seconds=3.0, at_most=10_000, at_least=3):
@@ -37,12 +37,7 @@ def main():
     parser.add_argument("--postgres", action="store_true")
     options = parser.parse_args()
     database = "postgresql" if options.postgres else "sqlite"
-    if options.postgres and not postgres_available():
-        sys.exit("PostgreSQL is not answering on 127.0.0.1:5432.")
-
-    print(machine(database))
-    workspace = Workspace(database)
-    try:
+    with bench_workspace(database) as workspace:
         workspace.prepare(leaflets=options.leaflets)
         workspace.use_in_this_process()
         import django
@@ -84,8 +79,6 @@ def main():
             print(f"{name:26} {len(response.content):9d} {queries:>7} "
                   f"{cold['p50']:15.1f} {warm['p50']:13.2f} {warm['p95']:10.2f} {cold['p50'] / warm['p50']:5.0f}x")
         print("queries: rendered/cached; ratio: rendered p50 / cached p50")
-    finally:
-        workspace.close()
 
 
 if __name__ == "__main__":

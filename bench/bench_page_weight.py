@@ -17,15 +17,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import Workspace, machine  # noqa: E402
+from _harness import bench_workspace  # noqa: E402
 
 BUDGET = 100 * 1024
 
 
 def main():
-    print(machine("sqlite"))
-    workspace = Workspace("sqlite")
-    try:
+    with bench_workspace("sqlite") as workspace:
         workspace.prepare(leaflets=0)
         workspace.use_in_this_process()
         import django
@@ -66,8 +64,6 @@ def main():
         print(f"ratio: {totals[0] / BUDGET:.2f} of the 100 KB budget uncompressed "
               f"({'met' if totals[0] <= BUDGET else 'NOT met'}); gzip sends {totals[1] / totals[0]:.0%} "
               f"of the bytes, brotli {totals[2] / totals[0]:.0%}")
-    finally:
-        workspace.close()
 
 
 if __name__ == "__main__":

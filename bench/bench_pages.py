@@ -22,9 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import (  # noqa: E402
-    REAL_LIBRARY_SLUG, Gunicorn, Workspace, get, load, machine, postgres_available, summary,
-)
+from _harness import REAL_LIBRARY_SLUG, bench_workspace, get, load, summary  # noqa: E402
 
 
 def main():
@@ -36,15 +34,9 @@ def main():
     parser.add_argument("--postgres", action="store_true")
     options = parser.parse_args()
     database = "postgresql" if options.postgres else "sqlite"
-    if options.postgres and not postgres_available():
-        sys.exit("PostgreSQL is not answering on 127.0.0.1:5432.")
-
-    print(machine(database))
-    workspace = Workspace(database)
-    server = None
-    try:
+    with bench_workspace(database) as workspace:
         workspace.prepare(leaflets=options.leaflets)
-        server = Gunicorn(workspace)
+        server = workspace.serve()
         leaflet = f"/procedures/{REAL_LIBRARY_SLUG}/"
         status, headers, body = get(server.port, leaflet)
         assert status == 200, status
@@ -76,10 +68,6 @@ def main():
         print(f"ratio leaflet/healthz: {ratio:.2f} (target >= 0.9: {'met' if ratio >= 0.9 else 'NOT met'}); "
               f"leaflet p99 {p99:.1f} ms (target < 50 ms: {'met' if p99 < 50 else 'NOT met'})")
         print(f"load average at the end: {os.getloadavg()[0]:.2f} (1 min)")
-    finally:
-        if server:
-            server.stop()
-        workspace.close()
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import Gunicorn, Workspace, load, machine, postgres_available, summary  # noqa: E402
+from _harness import bench_workspace, load, summary  # noqa: E402
 
 # What patients type: names, lay words, misspellings, phrases, words only in the text.
 QUERIES = [
@@ -49,13 +49,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=5.0, help="per measurement")
     parser.add_argument("--leaflets", type=int, default=10_000)
     options = parser.parse_args()
-    if not postgres_available():
-        sys.exit("PostgreSQL is not answering on 127.0.0.1:5432: this benchmark needs it.")
-
-    print(machine("postgresql"))
-    workspace = Workspace("postgresql")
-    server = None
-    try:
+    with bench_workspace("postgresql") as workspace:
         workspace.prepare(leaflets=options.leaflets)
         workspace.use_in_this_process()
         import django
@@ -70,7 +64,7 @@ def main():
         measure(lambda q: len(search(q)), 1.0, QUERIES)  # warm up the connection and caches
         direct, found = measure(lambda q: len(search(q)), options.seconds, QUERIES)
 
-        server = Gunicorn(workspace)
+        server = workspace.serve()
         import http.client
 
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
@@ -100,10 +94,6 @@ def main():
         print(f"ratio HTTP/direct p50: {ratio:.2f}; search() p95 {p95:.1f} ms "
               f"(target < 30 ms: {'met' if p95 < 30 else 'NOT met'}); "
               f"HTTP p95 {summary(http_one)['p95']:.1f} ms")
-    finally:
-        if server:
-            server.stop()
-        workspace.close()
 
 
 if __name__ == "__main__":
