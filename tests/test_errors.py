@@ -8,7 +8,7 @@ from django.test import Client
 
 from procedures import views
 from tests.live_markup import live_markup
-from tests.test_site import run_django
+from tests.test_site import run_with_the_database_down
 
 pytestmark = pytest.mark.django_db
 NO_DETAILS = ("Traceback", "Exception", "Error at", "django.", "File \"", "DisallowedHost", "secret detail")
@@ -77,21 +77,7 @@ print(json.dumps([[a.status_code, a.content.decode(), a.get("Content-Security-Po
 
 
 def test_with_the_database_down_staff_get_the_plain_503_too(tmp_path, department):
-    from django.test import override_settings
-
-    from procedures.middleware import write_contacts_snapshot
-
-    contacts = tmp_path / "contacts.json"
-    with override_settings(OUTAGE_CONTACTS_FILE=contacts):
-        write_contacts_snapshot([department])
-    collect = run_django(
-        "import django; django.setup(); from django.core.management import call_command; "
-        "call_command('collectstatic', interactive=False, verbosity=0)", tmp_path)
-    assert collect.returncode == 0, collect.stderr
-    # Port 1 on loopback: nothing listens, so every connection is refused, as in an outage.
-    result = run_django(OUTAGE, tmp_path, DATABASE_URL="postgres://postgres@127.0.0.1:1/portal",
-                        IR_OUTAGE_CONTACTS_FILE=str(contacts))
-    assert result.returncode == 0, result.stderr
+    result = run_with_the_database_down(OUTAGE, tmp_path, department)
     for status, body, policy in json.loads(result.stdout.strip().splitlines()[-1]):
         assert status == 503
         assert "unavailable for a short time" in body and "01632 960 555" in body

@@ -109,11 +109,15 @@ def test_demo_admin_is_refused_when_debug_is_off(tmp_path):
     assert "Refusing to create a demo account" in result.stderr
 
 
-def test_with_the_database_down_patients_get_phone_numbers_not_an_error(tmp_path, department):
-    contacts = tmp_path / "contacts.json"
-    from procedures.middleware import write_contacts_snapshot
+def run_with_the_database_down(code, tmp_path, department):
+    """Run code in a fresh production-like process whose database refuses every connection,
+    with `department`'s phone numbers in the outage contacts file and the static files
+    collected, as on a real server."""
     from django.test import override_settings
 
+    from procedures.middleware import write_contacts_snapshot
+
+    contacts = tmp_path / "contacts.json"
     with override_settings(OUTAGE_CONTACTS_FILE=contacts):
         write_contacts_snapshot([department])
     collect = run_django(
@@ -123,15 +127,19 @@ def test_with_the_database_down_patients_get_phone_numbers_not_an_error(tmp_path
     )
     assert collect.returncode == 0, collect.stderr
     # Port 1 on loopback: nothing listens, so every connection is refused, as in an outage.
-    result = run_django(
+    result = run_django(code, tmp_path, DATABASE_URL="postgres://postgres@127.0.0.1:1/portal",
+                        IR_OUTAGE_CONTACTS_FILE=str(contacts))
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_with_the_database_down_patients_get_phone_numbers_not_an_error(tmp_path, department):
+    result = run_with_the_database_down(
         "import django, json; django.setup(); from django.test import Client; c = Client(); "
         "pages = [c.get(u) for u in ['/', '/procedures/nephrostomy/', '/departments/']]; "
         "print(json.dumps([[p.status_code, p.content.decode()] for p in pages]))",
-        tmp_path,
-        DATABASE_URL="postgres://postgres@127.0.0.1:1/portal",
-        IR_OUTAGE_CONTACTS_FILE=str(contacts),
+        tmp_path, department,
     )
-    assert result.returncode == 0, result.stderr
     for status, body in json.loads(result.stdout):
         assert status == 503
         assert "unavailable for a short time" in body

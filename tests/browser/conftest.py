@@ -88,3 +88,9 @@ def axe_violations(page):
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
         for v in result["violations"]
     ]
+
+
+def assert_accessible(page):
+    """No WCAG 2.2 AA violation on the current page, naming the page when there is one."""
+    violations = axe_violations(page)
+    assert violations == [], f"{page.url}:\n" + "\n".join(violations)

@@ -3,14 +3,9 @@
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import axe_violations
+from .conftest import assert_accessible
 
 pytestmark = pytest.mark.browser
-
-
-def assert_accessible(page):
-    violations = axe_violations(page)
-    assert violations == [], f"{page.url}:\n" + "\n".join(violations)
 
 
 def test_home_to_category_to_leaflet_to_print(page, site):

@@ -4,14 +4,9 @@ JavaScript, and the leaflet page and its print view pass axe-core."""
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import axe_violations
+from .conftest import assert_accessible
 
 pytestmark = pytest.mark.browser
-
-
-def assert_accessible(page):
-    violations = axe_violations(page)
-    assert violations == [], f"{page.url}:\n" + "\n".join(violations)
 
 
 def test_arabic_leaflet_and_print_view_right_to_left_and_accessible(page, site):
