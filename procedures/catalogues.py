@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import to_locale
 
 # What makemessages needs to see every marked string: the code and the templates.
 SOURCES = ("manage.py", "ir_portal", "procedures", "templates", "locale")
@@ -67,7 +68,7 @@ def _manage(folder, *arguments):
 
 def _report(base_dir, scratch, code):
     report = CatalogueReport(code)
-    relative = Path("locale") / _locale_name(code) / "LC_MESSAGES"
+    relative = Path("locale") / to_locale(code) / "LC_MESSAGES"
     fresh = scratch / relative / "django.po"
     if not fresh.exists():
         report.problems.append(f"no catalogue: {relative / 'django.po'} does not exist")
@@ -115,9 +116,3 @@ def _stale_compiled(folder, scratch):
     with fresh_mo.open("rb") as expected, mo.open("rb") as committed:
         same = gettext.GNUTranslations(expected)._catalog == gettext.GNUTranslations(committed)._catalog
     return [] if same else [f"{mo.relative_to(folder.parents[2])} is older than its .po: run compilemessages"]
-
-
-def _locale_name(code):
-    from django.utils.translation import to_locale
-
-    return to_locale(code)

@@ -105,11 +105,13 @@ def leaflet_cache_key(version, departments, site_url):
     All of them are in the key, so nothing ever needs purging: a change simply makes a new key.
     """
     procedure = version.procedure
+    # A translation's printout also says whether the English leaflet (views._current_version
+    # puts it on the version) has moved on.
+    english = getattr(version, "english", None) if version.is_translation else None
     printed = [
         site_url, settings.ORGANISATION_NAME, layout_fingerprint(),
         get_language(),  # the headings and footer around the text are in the page's language
-        # A translation's printout also says whether the English leaflet has moved on.
-        getattr(version, "english_pk", None) if version.is_translation else None,
+        english.pk if english else None,
         procedure.title, procedure.summary, procedure.resource_number, procedure.slug,
         *[(d.slug, d.name, d.site, d.phone, d.email, d.opening_hours) for d in departments],
     ]

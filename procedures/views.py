@@ -47,7 +47,6 @@ def _current_version(slug):
         raise Http404("No live leaflet")
     shown = by_language.get(language, by_language[DEFAULT_LANGUAGE])
     shown.english = by_language[DEFAULT_LANGUAGE]
-    shown.english_pk = shown.english.pk
     shown.live_languages = sorted(by_language, key=lambda code: (code != DEFAULT_LANGUAGE, code))
     return shown
 
