@@ -9,13 +9,14 @@ offers the closest procedure names when nothing matched. The database decides ho
   with ts_headline snippets; pg_trgm word similarity on the title and lay names catches
   misspellings ("nefrostomy", "vertebroplasy") and makes the did-you-mean list. Each kind of
   match is looked for only when the one before found nothing, always through the indexes,
-  so a search costs a few milliseconds at 10,000 leaflets (README, Benchmarks).
+  all in one statement, so a search costs about 15 ms at 10,000 leaflets (README,
+  Benchmarks).
 - SQLite (`./dev run`): every word must appear somewhere (substring match), and difflib finds
   close spellings of the words in titles and lay names.
 
-User text only ever reaches PostgreSQL as a parameter of websearch_to_tsquery,
-plainto_tsquery, to_tsvector or word_similarity (and the %> operator), never as raw tsquery
-syntax, so quotes, `& | !` and the like are just characters.
+User text only ever reaches PostgreSQL as a parameter of websearch_to_tsquery, to_tsvector
+or word_similarity (and the %> operator), never as raw tsquery syntax, so quotes, `& | !`
+and the like are just characters.
 
 `index_procedures()` keeps the stored search text and vector up to date; the model calls it
 through `Procedure.refresh_search_document()` when a procedure is saved and when a version
@@ -23,26 +24,15 @@ is published or withdrawn.
 """
 
 import difflib
-import operator
+import functools
 import re
 from dataclasses import dataclass
-from functools import reduce
 from html import unescape
 
-from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.lookups import TrigramWordSimilar
-from django.contrib.postgres.search import (
-    SearchQuery,
-    SearchRank,
-    SearchVector,
-    TrigramSimilarity,
-    TrigramWordSimilarity,
-)
+from django.contrib.postgres.search import SearchVector, TrigramSimilarity, TrigramWordSimilarity
 from django.db import connection, connections
-from django.db.models import Exists, F, OuterRef, Q, TextField, Value
-from django.db.models.expressions import RawSQL
+from django.db.models import Exists, OuterRef, Value
 from django.db.models.functions import Greatest
-from django.db.models.lookups import GreaterThanOrEqual
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import mark_safe
 
@@ -53,13 +43,14 @@ MAX_RESULTS = 20
 SUGGESTIONS = 3
 # Ranking reads each matching leaflet's whole search vector. Words that almost every leaflet
 # holds ("blood thinners") would have all of them read, about 80 ms at 10,000 leaflets, so at
-# most this many are ranked: the oldest that match. A library where fewer leaflets match a
-# query, as in any library of this size or less, has all of them ranked.
+# most this many are ranked: the first the index scan gives, without sorting them, which
+# would mean reading every match too. A library where fewer leaflets match a query, as in
+# any library of this size or less, has all of them ranked.
 RANKED_AT_MOST = 100
 # pg_trgm's word_similarity. A whole query is a misspelt name at pg_trgm's own default
 # threshold, 0.6. Single words get a looser test, and suggestions looser still: they are
 # offered, not shown as results. The %> operator, which the trigram indexes serve, reads its
-# threshold from a setting, so search sets that to the one it needs (_like).
+# threshold from a setting, so search sets that to the lowest it needs (_search_statement).
 NAME_SIMILARITY = 0.6  # the whole query, a misspelt name ("vertebroplasy")
 WORD_SIMILARITY = 0.5  # one misspelt word ("nefrstmy"), when no leaflet has every word
 SUGGESTION_SIMILARITY = 0.3
@@ -155,135 +146,129 @@ def _postgres_search(query, words):
     """Leaflets that have every word come first and alone if there are any; then leaflets
     whose name the whole query is a misspelling of ("nefrostomy"); otherwise any word, or any
     misspelt word of a name, will do ("vertebroplsty injection"), names holding more of the
-    words first. A later step counts only when the ones before found nothing.
+    words first. A later step counts only when the ones before found no live leaflet.
 
-    Three round trips when something is found: the matching leaflets of the first step that
-    matches (_first_matching: all the steps in one statement), the best of them (_ranked) and
-    their snippets (_snippets). One when nothing matches, so the no-results page, which also
-    looks up suggestions and phone numbers, stays within the page query budget.
+    Two round trips when something is found: the best live leaflets of the first step that
+    finds any, in one statement (_search_statement), and their snippets (_snippets). One when
+    nothing matches, so the no-results page, which also looks up suggestions and phone
+    numbers, stays within the page query budget.
     """
-    every_word = SearchQuery(query, config=CONFIG, search_type="websearch")
-    any_word = reduce(
-        operator.or_, (SearchQuery(w, config=CONFIG, search_type="plain") for w in words)
-    )
-    name_similarity = Greatest(
-        TrigramWordSimilarity(query, "title"), TrigramWordSimilarity(query, "lay_names")
-    )
-    close_score = SearchRank(F("search_document"), every_word) + name_similarity
-    long_words = [w for w in words if len(w) > 3]
-    like_a_word = reduce(operator.or_, (_like(w) for w in long_words), Q(pk__in=[]))
-    names_hold = reduce(
-        operator.add,
-        (
-            Greatest(TrigramWordSimilarity(w, "title"), TrigramWordSimilarity(w, "lay_names"))
-            for w in long_words
-        ),
-        Value(0.0),
-    ) / Value(float(max(len(long_words), 1)))
-    steps = [
-        (Q(search_document=every_word), close_score),
-        (_like(query, at_least=NAME_SIMILARITY), close_score),
-        (Q(search_document=any_word) | like_a_word, SearchRank(F("search_document"), any_word) + names_hold),
-    ]
-    found = []
-    while steps and not found:
-        step, pks = _first_matching([condition for condition, _ in steps])
-        if step is None:
-            return []  # nothing matches at all: no ranking, no snippets
-        found = _ranked(pks, steps[step][1], words)
-        # Rarely, a step matches only leaflets that are not live (withdrawn, or drafts only):
-        # then the steps after it are tried, as if it had matched nothing.
-        steps = steps[step + 1:]
-    snippets = _snippets(found, words)
+    from .models import DEFAULT_LANGUAGE, LeafletVersion, Procedure
+
+    params = {
+        "config": CONFIG,
+        "query": query,
+        "words": " ".join(words),
+        # websearch_to_tsquery's "or" between the words: any of them. The words are letters
+        # and digits only (_words), so nothing in them can be read as query syntax.
+        "any_word": " or ".join(words),
+        "long_words": [w for w in words if len(w) > 3],
+        "word_similarity": WORD_SIMILARITY,
+        "name_similarity": NAME_SIMILARITY,
+        "ranked_at_most": RANKED_AT_MOST,
+        "max_results": MAX_RESULTS,
+        "published": LeafletVersion.Status.PUBLISHED.value,
+        "language": DEFAULT_LANGUAGE,
+    }
+    found = list(Procedure.objects.raw(_search_statement(), params))
+    snippets = _snippets(found, params) if found else {}
     return [Result(p, snippet=_marked(snippets.get(p.pk))) for p in found]
 
 
-def _like(text, at_least=WORD_SIMILARITY):
-    """Title or lay names hold a stretch of words like `text`: word_similarity(text, name) at
-    least `at_least`. The %> operator, so the trigram indexes serve it: it tests the threshold
-    _first_matching sets, the lowest of all steps, and a stricter one is checked again here."""
-    conditions = []
-    for name in ("title", "lay_names"):
-        condition = Q(TrigramWordSimilar(F(name), Value(text)))
-        if at_least > WORD_SIMILARITY:
-            condition &= Q(GreaterThanOrEqual(TrigramWordSimilarity(text, name), at_least))
-        conditions.append(condition)
-    return reduce(operator.or_, conditions)
-
-
-# Left to itself the planner reads the whole table rather than the GIN indexes, as that looks
-# cheaper to it: it does not know that testing a row against a tsquery means decompressing the
-# row's search vector, about 4 KB. That is some 70 ms for 10,000 leaflets, against 1 to 6 ms
-# through the index. So _first_matching turns off plain and index scans, which leaves bitmap scans
-# of the indexes, and sets the threshold that the %> operator (_like) reads.
-_THROUGH_THE_INDEXES = (
-    "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; "
-    "SET LOCAL pg_trgm.word_similarity_threshold = %s; "
+_EVERY_WORD = "websearch_to_tsquery(%(config)s::regconfig, %(query)s)"
+_ANY_WORD = "websearch_to_tsquery(%(config)s::regconfig, %(any_word)s)"
+# How well a leaflet fits, best highest: the rank of its words (names weigh most, then the
+# summary, then the text), plus how like a stretch of its name the query is...
+_CLOSENESS = (
+    f"ts_rank(search_document, {_EVERY_WORD})"
+    " + greatest(word_similarity(%(query)s, title), word_similarity(%(query)s, lay_names))"
 )
-_AS_BEFORE = (
-    "SET LOCAL enable_seqscan TO DEFAULT; SET LOCAL enable_indexscan TO DEFAULT; "
-    "SET LOCAL pg_trgm.word_similarity_threshold TO DEFAULT; "
+# ... or, when any word will do, how like its name each longer word is, on average.
+_ANY_CLOSENESS = (
+    f"ts_rank(search_document, {_ANY_WORD}) + coalesce(("
+    "SELECT avg(greatest(word_similarity(word, title), word_similarity(word, lay_names)))"
+    " FROM unnest(%(long_words)s::text[]) AS word), 0)"
+)
+# The kinds of match, in the order they are tried, and how their leaflets are ranked: every
+# word anywhere in the leaflet; the whole query a misspelt name; any word, or a misspelt
+# longer word of a name. %> (pg_trgm: the right-hand text is like a stretch of the name) is
+# what the trigram indexes serve. It tests the threshold the statement sets, the lowest, so
+# the misspelt-name step checks its own stricter one as well.
+_STEPS = (
+    (f"search_document @@ {_EVERY_WORD}", _CLOSENESS),
+    (
+        "(title %%> %(query)s OR lay_names %%> %(query)s) AND greatest("
+        "word_similarity(%(query)s, title), word_similarity(%(query)s, lay_names)"
+        ") >= %(name_similarity)s",
+        _CLOSENESS,
+    ),
+    (
+        f"search_document @@ {_ANY_WORD}"
+        " OR title %%> ANY(%(long_words)s::text[]) OR lay_names %%> ANY(%(long_words)s::text[])",
+        _ANY_CLOSENESS,
+    ),
 )
 
 
-def _first_matching(conditions):
-    """(index, primary keys) of the first of `conditions` that any procedure matches, at most
-    RANKED_AT_MOST keys, the oldest first; (None, []) when none does. One statement for all:
+@functools.cache
+def _search_statement():
+    """The settings, then each step as a CTE: at most RANKED_AT_MOST of its matches, of
+    which those with a live leaflet count,
 
-        WITH step0 AS (…), step1 AS (… WHERE NOT EXISTS (SELECT 1 FROM step0)), …
+        WITH step0 AS (…), step1 AS (… AND NOT EXISTS (SELECT FROM step0)), …
 
-    An uncorrelated NOT EXISTS is a one-time filter in PostgreSQL's plan, so a later step's
-    index scans run only when every step before it came back empty.
+    then the best MAX_RESULTS of the step that found some, with the stems of the query's
+    words (the same for all; for _snippets). An uncorrelated NOT EXISTS is a one-time filter
+    in PostgreSQL's plan, so a later step's index scans run only when every step before it
+    came back empty.
 
-    The settings and the query go in one string, one round trip: psycopg2 sends it as one
-    simple query, which PostgreSQL runs as one transaction, so SET LOCAL ends with it. Inside a
-    caller's transaction the settings last until _snippets puts them back, or, when nothing
-    was found, until that transaction ends (they change plans, never results).
+    Left to itself the planner reads the whole table rather than the GIN indexes, as that
+    looks cheaper to it: it does not know that testing a row against a tsquery means
+    decompressing the row's search vector, about 4 KB. That is some 70 ms for 10,000
+    leaflets, against 1 to 6 ms through the indexes. So plain and index scans are turned off,
+    which leaves bitmap scans of the indexes. psycopg2 sends the string as one simple query,
+    which PostgreSQL runs as one transaction, so SET LOCAL ends with it. Inside a caller's
+    transaction the settings last until _snippets puts them back or, when nothing was found,
+    until that transaction ends (they change plans, never results).
     """
-    from .models import Procedure
+    from .models import LeafletVersion, Procedure
 
-    steps, params = [], []
-    for index, condition in enumerate(conditions):
-        matching = Procedure.objects.filter(condition).order_by("pk").values_list("pk")
-        sql, step_params = matching[:RANKED_AT_MOST].query.sql_with_params()
-        earlier = " AND ".join(f"NOT EXISTS (SELECT 1 FROM step{n})" for n in range(index))
+    quote = connection.ops.quote_name
+    procedures = quote(Procedure._meta.db_table)
+    # LeafletVersion.objects.current() of the matched procedure.
+    live = (
+        f"EXISTS (SELECT FROM {quote(LeafletVersion._meta.db_table)} AS version"
+        " WHERE version.procedure_id = matched.id"
+        " AND version.status = %(published)s AND version.language = %(language)s)"
+    )
+    steps, closeness = [], []
+    for number, (condition, rank) in enumerate(_STEPS):
+        earlier = "".join(f" AND NOT EXISTS (SELECT FROM step{n})" for n in range(number))
         steps.append(
-            f"step{index} AS (SELECT {index} AS step, pk FROM ({sql}) AS matched(pk)"
-            + (f" WHERE {earlier})" if earlier else ")")
+            f"step{number} AS (SELECT {number} AS step, id FROM ("
+            f"SELECT id FROM {procedures} WHERE {condition} LIMIT %(ranked_at_most)s"
+            f") AS matched WHERE {live}{earlier})"
         )
-        params += step_params
-    union = " UNION ALL ".join(f"SELECT step, pk FROM step{n}" for n in range(len(conditions)))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _THROUGH_THE_INDEXES + "WITH " + ", ".join(steps) + " " + union,
-            [str(WORD_SIMILARITY), *params],
-        )
-        rows = cursor.fetchall()
-    if not rows:
-        return None, []
-    return rows[0][0], [pk for _, pk in rows]
-
-
-def _ranked(pks, score, words):
-    """The best MAX_RESULTS of these procedures that have a live leaflet, best first, each
-    with the stems of the query's words (the same for all; for _snippets)."""
-    if not pks:
-        return []
-    stems = RawSQL(
-        "(SELECT tsvector_to_array(to_tsvector(%s::regconfig, %s)))",
-        [CONFIG, " ".join(words)],
-        output_field=ArrayField(TextField()),
+        closeness.append(f"WHEN {number} THEN {rank}")
+    found = " UNION ALL ".join(f"SELECT step, id FROM step{n}" for n in range(len(_STEPS)))
+    columns = ", ".join(
+        f"procedure.{quote(field.column)}"
+        for field in Procedure._meta.concrete_fields
+        if field.name != "search_document"  # read by the database, not by Python
     )
-    return list(
-        _live_procedures()
-        .filter(pk__in=pks)
-        .defer("search_document")  # read by the database, not by Python
-        .annotate(score=score, query_stems=stems)
-        .order_by("-score", "title")[:MAX_RESULTS]
+    return (
+        "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; "
+        "SET LOCAL pg_trgm.word_similarity_threshold = %(word_similarity)s; "
+        f"WITH {', '.join(steps)}, found AS ({found}) "
+        f"SELECT {columns}, "
+        "(SELECT tsvector_to_array(to_tsvector(%(config)s::regconfig, %(words)s))) AS query_stems "
+        f"FROM found JOIN {procedures} AS procedure ON procedure.id = found.id "
+        f"ORDER BY CASE found.step {' '.join(closeness)} END DESC, procedure.title "
+        "LIMIT %(max_results)s"
     )
 
 
-def _snippets(procedures, words):
+def _snippets(procedures, params):
     """{pk: ts_headline of the procedure's leaflet text}, for the results shown only.
 
     ts_headline parses all the text it is given, about 1 ms for a whole leaflet, so it gets a
@@ -291,9 +276,9 @@ def _snippets(procedures, words):
     its stem, less a final "i" ("biopsi": biopsy, biopsies), so the words of the text that begin
     so are candidates, each with a window around where it first appears; PostgreSQL keeps those
     that its dictionary makes one of the stems, as ts_headline would, and highlights the first
-    in each text. The same statement puts back the settings _first_matching changed.
+    in each text. The same statement puts back the settings _search_statement changed.
     """
-    stems = procedures[0].query_stems if procedures else []
+    stems = procedures[0].query_stems
     prefixes = {stem.rstrip("i") or stem for stem in stems}
     candidates = []  # (pk, where, word, window)
     for procedure in procedures:
@@ -311,20 +296,21 @@ def _snippets(procedures, words):
                 for word, at in first_seen.items()
             ]
     pks, positions, candidate_words, windows = zip(*candidates) if candidates else ([],) * 4
-    # The same OR of the words as any_word in _postgres_search.
-    any_word = " || ".join(["plainto_tsquery(%s::regconfig, %s)"] * len(words))
     with connection.cursor() as cursor:
         cursor.execute(
-            _AS_BEFORE
-            + f"SELECT pk, ts_headline(%s::regconfig, window_text, {any_word}, %s) FROM ("
+            "SET LOCAL enable_seqscan TO DEFAULT; SET LOCAL enable_indexscan TO DEFAULT; "
+            "SET LOCAL pg_trgm.word_similarity_threshold TO DEFAULT; "
+            f"SELECT pk, ts_headline(%(config)s::regconfig, window_text, {_ANY_WORD}, "
+            "%(headline_options)s) FROM ("
             "  SELECT DISTINCT ON (pk) pk, window_text"
-            "  FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::text[])"
-            "    AS candidate(pk, at, word, window_text)"
-            "  WHERE tsvector_to_array(to_tsvector(%s::regconfig, word)) && %s::text[]"
+            "  FROM unnest(%(pks)s::bigint[], %(positions)s::int[], %(candidate_words)s::text[],"
+            "    %(windows)s::text[]) AS candidate(pk, at, word, window_text)"
+            "  WHERE tsvector_to_array(to_tsvector(%(config)s::regconfig, word)) && %(stems)s::text[]"
             "  ORDER BY pk, at"
             ") AS first_match",
-            [CONFIG, *(value for w in words for value in (CONFIG, w)), HEADLINE_OPTIONS,
-             list(pks), list(positions), list(candidate_words), list(windows), CONFIG, stems],
+            {**params, "headline_options": HEADLINE_OPTIONS, "pks": list(pks),
+             "positions": list(positions), "candidate_words": list(candidate_words),
+             "windows": list(windows), "stems": stems},
         )
         return dict(cursor.fetchall())
 

@@ -41,6 +41,16 @@ def test_a_withdrawn_leaflet_is_not_found(published):
     assert suggest("kidny biopsy") == []
 
 
+@pytest.mark.skipif(ON_SQLITE, reason="PostgreSQL only: SQLite has no any-word step")
+def test_a_name_matched_only_by_unpublished_leaflets_does_not_hide_live_ones(
+    published, make_procedure, make_draft
+):
+    # Every word is in the new procedure's name, but its leaflet is still a draft: the search
+    # goes on to leaflets with any of the words, as if nothing had matched every word.
+    make_draft(make_procedure("zebra-kidney-scan", title="Zebra kidney scan"))
+    assert [r.procedure for r in search("zebra kidney")] == [published.procedure]
+
+
 def test_new_lay_names_are_found_as_soon_as_the_procedure_is_saved(published):
     procedure = published.procedure
     assert search("wobblekins") == []
