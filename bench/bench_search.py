@@ -26,6 +26,8 @@ QUERIES = [
     "vertebroplasy", "gallbladder", "embolisation", "feeding tube", "chest pain", "aneurysm",
     "fistula", "synthetic leaflet 04242",
 ]
+# Misspellings that find nothing, so the page offers "Did you mean …?" (suggest()).
+NOTHING_FOUND = ["kolesistostomy", "embolysashun", "xylophone"]
 
 
 def measure(call, seconds, queries):
@@ -56,13 +58,15 @@ def main():
 
         django.setup()
         from procedures.models import LeafletVersion
-        from procedures.search import search
+        from procedures.search import search, suggest
 
         live = LeafletVersion.objects.current().count()
         print(f"library: {live} live leaflets ({options.leaflets} synthetic); {len(QUERIES)} queries in turn")
 
         measure(lambda q: len(search(q)), 1.0, QUERIES)  # warm up the connection and caches
         direct, found = measure(lambda q: len(search(q)), options.seconds, QUERIES)
+        assert not any(search(q) for q in NOTHING_FOUND)
+        suggestions, offered = measure(lambda q: [p.title for p in suggest(q)], options.seconds / 2, NOTHING_FOUND)
 
         server = workspace.serve()
         import http.client
@@ -86,9 +90,11 @@ def main():
 
         print(f"{'':34} {'calls':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'mean':>7}")
         print(line("search() in process", direct))
+        print(line("suggest() when nothing is found", suggestions))
         print(line("GET /search/ (1 keep-alive conn)", http_one))
         print(line("GET /search/?q=kidney+tube (8 conns)", http_many) + f"  {requests / seconds:.0f} req/s, {errors} errors")
         print("results per query: " + ", ".join(f"{q!r}: {n}" for q, n in found.items()))
+        print("did you mean: " + "; ".join(f"{q!r}: {', '.join(titles) or '-'}" for q, titles in offered.items()))
         p95 = summary(direct)["p95"]
         ratio = summary(http_one)["p50"] / summary(direct)["p50"]
         print(f"ratio HTTP/direct p50: {ratio:.2f}; search() p95 {p95:.1f} ms "

@@ -29,10 +29,9 @@ import re
 from dataclasses import dataclass
 from html import unescape
 
-from django.contrib.postgres.search import SearchVector, TrigramSimilarity, TrigramWordSimilarity
+from django.contrib.postgres.search import SearchVector
 from django.db import connection, connections
 from django.db.models import Exists, OuterRef, Value
-from django.db.models.functions import Greatest
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import mark_safe
 
@@ -95,19 +94,7 @@ def suggest(query):
     if not _words(query):
         return []
     if connection.vendor == "postgresql":
-        similarity = Greatest(
-            TrigramWordSimilarity(query, "title"),
-            TrigramWordSimilarity(query, "lay_names"),
-            TrigramSimilarity("title", query),
-        )
-        found = (
-            _live_procedures()
-            .defer("search_text", "search_document")
-            .annotate(similarity=similarity)
-            .filter(similarity__gte=SUGGESTION_SIMILARITY)
-            .order_by("-similarity", "title")
-        )
-        return list(found[:SUGGESTIONS])
+        return _postgres_suggest(query)
     scored = []
     for procedure in _live_procedures():
         names = [procedure.title.lower(), *(n.lower() for n in procedure.lay_name_list)]
@@ -153,7 +140,7 @@ def _postgres_search(query, words):
     nothing matches, so the no-results page, which also looks up suggestions and phone
     numbers, stays within the page query budget.
     """
-    from .models import DEFAULT_LANGUAGE, LeafletVersion, Procedure
+    from .models import Procedure
 
     params = {
         "config": CONFIG,
@@ -167,8 +154,7 @@ def _postgres_search(query, words):
         "name_similarity": NAME_SIMILARITY,
         "ranked_at_most": RANKED_AT_MOST,
         "max_results": MAX_RESULTS,
-        "published": LeafletVersion.Status.PUBLISHED.value,
-        "language": DEFAULT_LANGUAGE,
+        **_live_params(),
     }
     found = list(Procedure.objects.raw(_search_statement(), params))
     snippets = _snippets(found, params) if found else {}
@@ -231,36 +217,24 @@ def _search_statement():
     transaction the settings last until _snippets puts them back or, when nothing was found,
     until that transaction ends (they change plans, never results).
     """
-    from .models import LeafletVersion, Procedure
+    from .models import Procedure
 
-    quote = connection.ops.quote_name
-    procedures = quote(Procedure._meta.db_table)
-    # LeafletVersion.objects.current() of the matched procedure.
-    live = (
-        f"EXISTS (SELECT FROM {quote(LeafletVersion._meta.db_table)} AS version"
-        " WHERE version.procedure_id = matched.id"
-        " AND version.status = %(published)s AND version.language = %(language)s)"
-    )
+    procedures = _table(Procedure)
     steps, closeness = [], []
     for number, (condition, rank) in enumerate(_STEPS):
         earlier = "".join(f" AND NOT EXISTS (SELECT FROM step{n})" for n in range(number))
         steps.append(
             f"step{number} AS (SELECT {number} AS step, id FROM ("
             f"SELECT id FROM {procedures} WHERE {condition} LIMIT %(ranked_at_most)s"
-            f") AS matched WHERE {live}{earlier})"
+            f") AS matched WHERE {_live()}{earlier})"
         )
         closeness.append(f"WHEN {number} THEN {rank}")
     found = " UNION ALL ".join(f"SELECT step, id FROM step{n}" for n in range(len(_STEPS)))
-    columns = ", ".join(
-        f"procedure.{quote(field.column)}"
-        for field in Procedure._meta.concrete_fields
-        if field.name != "search_document"  # read by the database, not by Python
-    )
     return (
         "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; "
         "SET LOCAL pg_trgm.word_similarity_threshold = %(word_similarity)s; "
         f"WITH {', '.join(steps)}, found AS ({found}) "
-        f"SELECT {columns}, "
+        f"SELECT {_shown_columns('procedure')}, "
         "(SELECT tsvector_to_array(to_tsvector(%(config)s::regconfig, %(words)s))) AS query_stems "
         f"FROM found JOIN {procedures} AS procedure ON procedure.id = found.id "
         f"ORDER BY CASE found.step {' '.join(closeness)} END DESC, procedure.title "
@@ -350,6 +324,72 @@ def _marked(headline):
 
 def _ellipsis(snippet):
     return f"… {snippet.strip()} …"
+
+
+def _postgres_suggest(query):
+    from .models import Procedure
+
+    params = {"query": query, "at_least": SUGGESTION_SIMILARITY, "how_many": SUGGESTIONS,
+              **_live_params()}
+    return list(Procedure.objects.raw(_suggestion_statement(), params))
+
+
+@functools.cache
+def _suggestion_statement():
+    """The live procedures whose names are most like the query: the query like a stretch of
+    the title or lay names, or the whole title like the query, at least `at_least`. The
+    operators %> and % test that threshold through the trigram indexes (here the planner
+    chooses them by itself), so only names that pass are compared, not the whole table. The
+    thresholds are set in the same round trip; any statement that uses the operators sets
+    them first, so the values they keep in a caller's transaction change nothing."""
+    from .models import Procedure
+
+    return (
+        "SET LOCAL pg_trgm.word_similarity_threshold = %(at_least)s; "
+        "SET LOCAL pg_trgm.similarity_threshold = %(at_least)s; "
+        f"SELECT {_shown_columns('matched')} FROM ("
+        f"SELECT *, greatest(word_similarity(%(query)s, title), "
+        "word_similarity(%(query)s, lay_names), similarity(title, %(query)s)) AS similarity "
+        f"FROM {_table(Procedure)} "
+        "WHERE title %%> %(query)s OR lay_names %%> %(query)s OR title %% %(query)s"
+        f") AS matched WHERE {_live()} ORDER BY similarity DESC, title LIMIT %(how_many)s"
+    )
+
+
+def _table(model):
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _shown_columns(alias):
+    """The procedure's columns for Python, from the table or subquery named `alias`: all but
+    the search vector, which only the database reads."""
+    from .models import Procedure
+
+    return ", ".join(
+        f"{alias}.{connection.ops.quote_name(field.column)}"
+        for field in Procedure._meta.concrete_fields
+        if field.name != "search_document"
+    )
+
+
+@functools.cache
+def _live():
+    """SQL: the procedure `matched` has a live leaflet, LeafletVersion.objects.current(), with
+    the parameters of _live_params()."""
+    from .models import LeafletVersion
+
+    return (
+        f"EXISTS (SELECT FROM {_table(LeafletVersion)} AS version"
+        " WHERE version.procedure_id = matched.id"
+        " AND version.status = %(published)s AND version.language = %(language)s)"
+    )
+
+
+def _live_params():
+    from .models import DEFAULT_LANGUAGE, LeafletVersion
+
+    return {"published": LeafletVersion.Status.PUBLISHED.value, "language": DEFAULT_LANGUAGE}
+
 
 
 # -- SQLite and any other database ----------------------------------------------------------
