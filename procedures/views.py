@@ -6,7 +6,7 @@ from itertools import groupby
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models import CharField, Count, OuterRef, Prefetch, Q, Subquery, TextField, Value
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
@@ -138,7 +138,13 @@ def _listed(procedures):
     listed = procedures.with_published_leaflet().defer("search_text", "search_document").order_by("title")
     language = content_language(get_language())
     if language == DEFAULT_LANGUAGE:
-        return listed
+        # None rather than absent: a template lookup of a missing attribute makes Django
+        # list the object's attributes (dir()), a third of the A to Z page's rendering time
+        # at 10,000 leaflets.
+        return listed.annotate(
+            translated_title=Value(None, output_field=CharField()),
+            translated_summary=Value(None, output_field=TextField()),
+        )
     translation = LeafletVersion.objects.current(language).filter(procedure=OuterRef("pk"))
     return listed.annotate(
         translated_title=Subquery(translation.values("title")[:1]),
