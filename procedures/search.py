@@ -8,8 +8,8 @@ offers the closest procedure names when nothing matched. The database decides ho
   (title and lay names weigh most, then the summary, then the live leaflet's text), ranked,
   with ts_headline snippets; pg_trgm word similarity on the title and lay names catches
   misspellings ("nefrostomy", "vertebroplasy") and makes the did-you-mean list. Each kind of
-  match is looked for only when the one before found nothing, always through the indexes,
-  all in one statement, so a search costs about 15 ms at 10,000 leaflets (README,
+  match is looked for only when the one before found no live leaflet, always through the
+  indexes, all in one statement, so a search costs about 15 ms at 10,000 leaflets (README,
   Benchmarks).
 - SQLite (`./dev run`): every word must appear somewhere (substring match), and difflib finds
   close spellings of the words in titles and lay names.
