@@ -1,4 +1,4 @@
-"""The leaflet page against /healthz through gunicorn, 32 keep-alive connections.
+"""The leaflet page against /healthz through gunicorn, 32 connections.
 
     .venv/bin/python bench/bench_pages.py [--seconds 5] [--leaflets 10000] [--postgres]
 
@@ -9,8 +9,8 @@ leaflet req/s >= 0.9 x healthz req/s and a leaflet p99 under 50 ms.
 
 Production-like: DEBUG off, hashed static files, HTTPS redirect off (no proxy here), the real
 library from content/ plus synthetic leaflets, a throwaway SQLite database (or PostgreSQL on
-loopback with --postgres), gunicorn with 2 workers x 4 threads for 2 cores, each worker with
-its own memory cache (the default). The load client (threads + http.client) runs on the same
+loopback with --postgres), gunicorn as the README's production command starts it (3 sync
+workers, each with its own memory cache: the default). The load client runs on the same
 machine, so it takes some of the same CPU from both runs alike. healthz and the leaflet are
 measured in alternating turns (H L H L H L) so that drift affects both.
 """
@@ -42,7 +42,7 @@ def main():
         assert status == 200, status
         print(f"server: {server.describe()}; library: content/ + {options.leaflets} synthetic leaflets")
         print(f"leaflet page: {leaflet} ({len(body)} bytes, Cache-Control: {headers.get('Cache-Control')})")
-        print(f"load: {options.connections} keep-alive connections, "
+        print(f"load: {options.connections} connections, "
               f"{options.seconds:g} s per turn, {options.turns} x (healthz, leaflet) after 2 s warm-up each")
 
         load(server.port, "/healthz", options.connections, 2)  # warm up both workers

@@ -71,6 +71,7 @@ def main():
         server = workspace.serve()
         import http.client
 
+        # http.client opens a new connection when the server has closed the last one.
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
 
         def over_http(query):
@@ -91,7 +92,7 @@ def main():
         print(f"{'':34} {'calls':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'mean':>7}")
         print(line("search() in process", direct))
         print(line("suggest() when nothing is found", suggestions))
-        print(line("GET /search/ (1 keep-alive conn)", http_one))
+        print(line("GET /search/ (one at a time)", http_one))
         print(line("GET /search/?q=kidney+tube (8 conns)", http_many) + f"  {requests / seconds:.0f} req/s, {errors} errors")
         print("results per query: " + ", ".join(f"{q!r}: {n}" for q, n in found.items()))
         print("did you mean: " + "; ".join(f"{q!r}: {', '.join(titles) or '-'}" for q, titles in offered.items()))
