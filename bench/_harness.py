@@ -245,22 +245,17 @@ def load(port, path, connections=32, seconds=5.0):
         sock.close()
         begun = time.perf_counter()
         try:
-            fresh = socket.create_connection(("127.0.0.1", port), timeout=10)
+            fresh = _connect(port)
         except OSError:
             return False  # the server has gone: this client stops; the run ends with the last one
         try:
-            fresh.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             ask(fresh, begun)
         except OSError:
             fresh.close()
             return False
         return True
 
-    sockets = []
-    for _ in range(connections):
-        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sockets.append(sock)
+    sockets = [_connect(port) for _ in range(connections)]
     began = time.perf_counter()
     deadline = began + seconds
     for sock in sockets:
@@ -307,6 +302,12 @@ def load(port, path, connections=32, seconds=5.0):
     return len(latencies), time.perf_counter() - began, latencies, errors
 
 
+def _connect(port):
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # send each request at once
+    return sock
+
+
 class _Exchange:
     """One response being read: the status line, then headers, then Content-Length bytes."""
 
@@ -326,8 +327,10 @@ class _Exchange:
             return False
         lines = self.buffer[:head_end].decode("latin-1").split("\r\n")
         self.status = int(lines[0].split(" ", 2)[1])
-        headers = dict(line.split(":", 1) for line in lines[1:])
-        headers = {name.strip().lower(): value.strip().lower() for name, value in headers.items()}
+        headers = {
+            name.strip().lower(): value.strip().lower()
+            for name, value in (line.split(":", 1) for line in lines[1:])
+        }
         # Every Django answer here has a length; one without could not be timed.
         length = int(headers.get("content-length", "-1"))
         if length < 0:

@@ -391,7 +391,6 @@ def _live_params():
     return {"published": LeafletVersion.Status.PUBLISHED.value, "language": DEFAULT_LANGUAGE}
 
 
-
 # -- SQLite and any other database ----------------------------------------------------------
 
 
