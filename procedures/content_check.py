@@ -10,9 +10,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.utils.text import slugify
 
-from .content_files import ContentError, file_lines, parse_leaflet, parse_translation, read_toml
+from .content_files import (
+    TABLES, ContentError, file_lines, glossary_slug, line_of, name_problem, parse_leaflet,
+    parse_translation,
+)
 from .markdown import image_problem
 from .models import DEFAULT_REVIEW_MONTHS, add_months
 from .readability import measure, plain_sentences
@@ -81,16 +83,17 @@ class Report:
 def check_library(content_dir, today):
     content_dir = Path(content_dir)
     report = Report()
-    categories = _tables(content_dir / "categories.toml", "category", report)
-    glossary = _tables(content_dir / "glossary.toml", "term", report)
-    departments = _tables(content_dir / "departments.toml", "department", report)
+    categories = _tables(content_dir, TABLES["categories"], report)
+    glossary = _tables(content_dir, TABLES["glossary"], report)
+    departments = _tables(content_dir, TABLES["departments"], report)
     paths = sorted((content_dir / "leaflets").glob("*.md"))
+    _check_names(paths, report)
     report.checked = len(paths)
     # A file that fails to parse still exists, so links and departments naming it are fine.
     known = {
         "leaflets": {p.stem for p in paths},
         "categories": {c.get("slug") for c in categories},
-        "glossary": {slugify(t.get("term", "")) for t in glossary},
+        "glossary": {glossary_slug(t) for t in glossary},
         "anchors": {s.anchor for s in SECTIONS},
     }
 
@@ -112,9 +115,9 @@ def check_library(content_dir, today):
         for slug in entry.get("procedures", []):
             if slug not in known["leaflets"]:
                 # Several departments list the same procedure: point at this department's.
-                after = _line_of(departments_path, f'slug = "{entry.get("slug")}"')
+                after = line_of(departments_path, f'slug = "{entry.get("slug")}"')
                 report.problems.append(Problem(
-                    departments_path, _line_of(departments_path, f'"{slug}"', after),
+                    departments_path, line_of(departments_path, f'"{slug}"', after),
                     f"department '{entry.get('slug')}' offers '{slug}', which has no leaflet",
                 ))
     if len(glossary) < MIN_GLOSSARY_TERMS:
@@ -127,7 +130,9 @@ def _check_translations(content_dir, known, report):
     """content/translations/<language>/<slug>.md: well formed, in the right folder, of a
     leaflet that exists. Readability formulas are English, so they are not applied here;
     translations are checked by a professional translator instead."""
-    for path in sorted((content_dir / "translations").glob("*/*.md")):
+    paths = sorted((content_dir / "translations").glob("*/*.md"))
+    _check_names(paths, report)
+    for path in paths:
         report.translations += 1
         try:
             translation = parse_translation(path)
@@ -138,32 +143,31 @@ def _check_translations(content_dir, known, report):
             report.problems.append(Problem(path, 0, f"translates '{translation.slug}', which has no leaflet"))
         if translation.meta["language"] != path.parent.name:
             report.problems.append(Problem(
-                path, _line_of(path, "language"),
+                path, line_of(path, "language"),
                 f"says language '{translation.meta['language']}' but is in the '{path.parent.name}' folder",
             ))
 
 
-def _tables(path, key, report):
+def _tables(content_dir, table, report):
+    path = Path(content_dir) / table.file
     if not path.exists():
         report.problems.append(Problem(path, 0, "file is missing"))
         return []
     try:
-        entries = read_toml(path).get(key, [])
+        entries = table.entries(content_dir)
     except ContentError as error:
         report.problems.append(Problem(error.path, error.line, error.message))
         return []
-    if not isinstance(entries, list):
-        report.problems.append(Problem(path, 1, f"expected [[{key}]] tables"))
-        return []
+    for error in table.problems(content_dir, entries):
+        report.problems.append(Problem(error.path, error.line, error.message))
     return entries
 
 
-def _line_of(path, text, after=0):
-    """The first line after line `after` that mentions `text`, or 0."""
-    for number, line in enumerate(file_lines(path.read_text(encoding="utf-8")), start=1):
-        if number > after and text in line:
-            return number
-    return 0
+def _check_names(paths, report):
+    for path in paths:
+        error = name_problem(path)
+        if error:
+            report.problems.append(Problem(error.path, error.line, error.message))
 
 
 def _section_lines(leaflet):

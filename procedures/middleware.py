@@ -1,13 +1,18 @@
-"""What patients see when the database is down: the departments' phone numbers and urgent
+"""Middleware of our own.
+
+What patients see when the database is down: the departments' phone numbers and urgent
 advice, from a small file written whenever departments are loaded or saved, so the page
-needs nothing but the disk."""
+needs nothing but the disk. And the language middleware, without a wrong Vary header."""
 
 import json
 import logging
 
 from django.conf import settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.db import DatabaseError, InterfaceError, OperationalError
+from django.middleware.locale import LocaleMiddleware as _DjangoLocaleMiddleware
 from django.template import loader
+from django.utils.translation import get_language_from_path
 
 logger = logging.getLogger(__name__)
 
@@ -67,3 +72,27 @@ def _database_is_down():
         return False
     except DatabaseError:
         return True
+
+
+class LocaleMiddleware(_DjangoLocaleMiddleware):
+    """Django's, without `Vary: Accept-Language` where the language cannot vary.
+
+    With prefix_default_language=False, an address without a language prefix is English
+    whatever the browser asks for, yet Django still marks it as varying by Accept-Language,
+    which would make a CDN keep one copy of every English page per browser language. The
+    English home page, which does send browsers to their language, says so itself
+    (views.in_preferred_language).
+    """
+
+    def process_response(self, request, response):
+        vary_before = response.get("Vary")
+        response = super().process_response(request, response)
+        urlconf = getattr(request, "urlconf", settings.ROOT_URLCONF)
+        i18n_patterns_used, prefixed_default_language = is_language_prefix_patterns_used(urlconf)
+        if (i18n_patterns_used and not prefixed_default_language
+                and get_language_from_path(request.path_info) is None):
+            if vary_before is None:
+                del response["Vary"]
+            else:
+                response["Vary"] = vary_before
+        return response

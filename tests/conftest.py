@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from procedures.library import load_library
 from procedures.models import Category, Department, LeafletVersion, Procedure
 from procedures.sections import SECTIONS
+from procedures import workflow
 
 
 @pytest.fixture(autouse=True)
@@ -109,7 +110,7 @@ def published(make_procedure, make_draft):
     """A procedure with one published version (v1)."""
     procedure = make_procedure("kidney-biopsy", title="Kidney biopsy")
     version = make_draft(procedure)
-    version.publish()
+    workflow.publish(version)
     return version
 
 

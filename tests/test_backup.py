@@ -10,6 +10,7 @@ from procedures.content_files import parse_leaflet
 from procedures.library import export_library, import_library, load_library
 from procedures.models import Department, GlossaryTerm, LeafletVersion, Procedure, WorkflowEvent
 from procedures.sections import SECTIONS
+from procedures import workflow
 
 from tests.conftest import empty_the_database
 
@@ -24,16 +25,16 @@ def history(library, django_user_model):
     consultant = django_user_model.objects.create_user("consultant", password="x" * 16,
                                                        is_staff=True, is_superuser=True)
     # nephrostomy: v1 superseded by an edited v2, and a new draft waiting for approval.
-    v1 = LeafletVersion.objects.current().get(procedure__slug="nephrostomy")
-    draft = v1.start_new_draft(by=nurse, what_it_is=v1.what_it_is + "\n\nA new sentence in v2.")
-    draft.submit_for_review(by=nurse)
-    draft.publish(by=consultant)
-    waiting = draft.start_new_draft(by=nurse, risks="Risks still being rewritten.")
-    waiting.submit_for_review(by=nurse)
+    v1 = LeafletVersion.objects.live("en").get(procedure__slug="nephrostomy")
+    draft = workflow.start_new_draft(v1, by=nurse, what_it_is=v1.what_it_is + "\n\nA new sentence in v2.")
+    workflow.submit_for_review(draft, by=nurse)
+    workflow.publish(draft, by=consultant, approved_hash=draft.content_hash())
+    waiting = workflow.start_new_draft(draft, by=nurse, risks="Risks still being rewritten.")
+    workflow.submit_for_review(waiting, by=nurse)
     # biliary-stent: withdrawn, so it has no live version at all.
-    LeafletVersion.objects.current().get(procedure__slug="biliary-stent").withdraw(by=consultant)
+    workflow.withdraw(LeafletVersion.objects.live("en").get(procedure__slug="biliary-stent"), by=consultant)
     # cholecystostomy: reviewed with no change, which makes v2 with the same text.
-    LeafletVersion.objects.current().get(procedure__slug="cholecystostomy").record_review_without_change(by=consultant)
+    workflow.record_review(LeafletVersion.objects.live("en").get(procedure__slug="cholecystostomy"), by=consultant)
     # A new leaflet that has never been published: one incomplete draft, no sources.
     newcomer = Procedure.objects.create(
         slug="hand-drain", title="Hand drain", resource_number="IR-999", summary="A drain.",
@@ -99,7 +100,7 @@ def test_export_flush_import_gives_identical_pages_for_every_version(history, tm
     backup = tmp_path / "backup"
     report = export_library(backup)
     assert (report.live, report.drafts) == (Procedure.objects.count() - 2, 2)
-    assert report.translations == LeafletVersion.objects.current("ar").count() == 5
+    assert report.translations == LeafletVersion.objects.live("ar").count() == 5
     empty_the_database()
     assert not LeafletVersion.objects.exists()
 
@@ -138,7 +139,7 @@ def test_load_content_still_reads_a_backup(history, tmp_path):
     export_library(backup)
     empty_the_database()
     load_library(backup)
-    assert LeafletVersion.objects.current().filter(procedure__slug="nephrostomy").get().number == 2
+    assert LeafletVersion.objects.live("en").filter(procedure__slug="nephrostomy").get().number == 2
 
 
 def test_import_refuses_a_database_that_is_not_empty(history, tmp_path):
@@ -164,3 +165,15 @@ def test_a_broken_backup_file_restores_nothing(history, tmp_path):
     with pytest.raises(CommandError, match=r"vertebroplasty/v1.md:\d+: a published version needs 'published_at'"):
         call_command("import_content", content_dir=backup)
     assert not Procedure.objects.exists() and not WorkflowEvent.objects.exists()
+
+
+def test_a_restored_library_is_found_by_the_words_of_its_leaflets(make_procedure, make_draft, tmp_path, client):
+    # Issue 15, defect 4: after import_content, nothing was found by leaflet text.
+    workflow.publish(make_draft(make_procedure("hand-drain", title="Hand drain"),
+                                what_it_is="A kingfisher-blue tube drains the wound."))
+    assert "Hand drain" in client.get("/search/?q=kingfisher").content.decode()
+    backup = tmp_path / "backup"
+    export_library(backup)
+    empty_the_database()
+    call_command("import_content", content_dir=backup, stdout=io.StringIO())
+    assert "Hand drain" in client.get("/search/?q=kingfisher").content.decode()

@@ -26,6 +26,7 @@ from procedures.library import load_library
 from procedures.middleware import unavailable_response, write_contacts_snapshot
 from procedures.models import Category, Department, Feedback, GlossaryTerm, LeafletVersion, Procedure
 from procedures.sections import SECTIONS
+from procedures import workflow
 from tests.live_markup import live_markup, url_scheme
 from tests.xss_corpus import PAYLOADS
 
@@ -178,10 +179,10 @@ def hostile_leaflet(name, payload, category):
         last_reviewed=datetime.date(2026, 11, 1),
         **{s.field: f"{marker(name)}\n\n{payload}\n\nA {payload} inline." for s in SECTIONS},
     )
-    v1.publish()
+    workflow.publish(v1)
     # v2 changes every section, so the admin's compare page shows the payload in its diffs.
-    v2 = v1.start_new_draft(**{s.field: f"Changed. {getattr(v1, s.field)}" for s in SECTIONS})
-    v2.publish()
+    v2 = workflow.start_new_draft(v1, **{s.field: f"Changed. {getattr(v1, s.field)}" for s in SECTIONS})
+    workflow.publish(v2)
     return procedure, v1, v2
 
 
@@ -282,7 +283,7 @@ def test_glossary_entries_are_never_live(client, admin_client, make_procedure, m
                                        definition=f"{words} {payload}",
                                        also=f"{payload}\nstent")
     # A leaflet using the term's other forms, so the linker has something to link.
-    make_draft(make_procedure("glossary-user"), what_it_is=f"A stent. {payload} and a stent.").publish()
+    workflow.publish(make_draft(make_procedure("glossary-user"), what_it_is=f"A stent. {payload} and a stent."))
     assert_clean(client.get("/glossary/"), expect=words)
     assert_clean(client.get("/procedures/glossary-user/"), expect="glossary-term")
     assert_clean(client.get("/procedures/glossary-user/print/"))

@@ -37,7 +37,7 @@ def snapshot():
 def test_the_library_loads_every_leaflet_as_published(content):
     call_command("load_content", content_dir=content)
     files = sorted(p.stem for p in (content / "leaflets").glob("*.md"))
-    live = sorted(LeafletVersion.objects.current().values_list("procedure__slug", flat=True))
+    live = sorted(LeafletVersion.objects.live("en").values_list("procedure__slug", flat=True))
     assert live == files
     assert Department.objects.count() >= 2
     nephrostomy = Procedure.objects.get(slug="nephrostomy")
@@ -163,3 +163,80 @@ def test_unusual_line_breaks_survive_a_round_trip(content, tmp_path):
     write_leaflet(path, meta, sections)
     again = parse_leaflet(path)
     assert again.meta == meta and again.sections == sections
+
+
+def _insert_after(path, marker, line, occurrence=1):
+    """Put `line` after the `occurrence`-th line equal to `marker`; return its line number."""
+    lines = path.read_text().split("\n")
+    seen = 0
+    for index, text in enumerate(lines):
+        if text == marker:
+            seen += 1
+            if seen == occurrence:
+                lines.insert(index + 1, line)
+                path.write_text("\n".join(lines))
+                return index + 2
+    raise AssertionError(f"no {marker!r}")
+
+
+def _replace_line(path, old, new):
+    lines = path.read_text().split("\n")
+    index = lines.index(old)
+    lines[index] = new
+    path.write_text("\n".join(lines))
+    return index + 1
+
+
+# Issue 15, defect 7: content files were trusted too much. Each breaks the library one way;
+# load_content and check_content must both refuse it at the file and line to blame.
+HOSTILE_FILES = {
+    "a glossary slug carrying markup": (
+        "glossary.toml",
+        lambda c: _insert_after(c / "glossary.toml", "[[term]]", 'slug = "x\\"><img src=x onerror=alert(1)>"'),
+        "must be lower-case letters and digits",
+    ),
+    "a department slug that is not a slug": (
+        "departments.toml",
+        lambda c: _replace_line(c / "departments.toml", 'slug = "northgate-ir"', 'slug = "Northgate IR"'),
+        "must be lower-case letters and digits",
+    ),
+    "two departments with one slug": (
+        "departments.toml",
+        lambda c: _replace_line(c / "departments.toml", 'slug = "kingsmead-ir"', 'slug = "northgate-ir"'),
+        "department slug 'northgate-ir' is used twice",
+    ),
+    "two glossary terms with one slug": (
+        "glossary.toml",
+        lambda c: _insert_after(c / "glossary.toml", "[[term]]", 'slug = "ablation"', occurrence=2),
+        "glossary term slug 'ablation' is used twice",
+    ),
+    "a leaflet file name that is not a slug": (
+        "Vertebroplasty (new).md",
+        lambda c: (c / "leaflets" / "vertebroplasty.md").rename(c / "leaflets" / "Vertebroplasty (new).md") and 0,
+        "must be lower-case letters and digits joined by hyphens",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE_FILES)
+def test_an_untrustworthy_content_file_is_refused_at_its_line_by_load_and_check(content, case):
+    from io import StringIO
+
+    file, mangle, message = HOSTILE_FILES[case]
+    line = mangle(content)
+    where = f"{file}:{line}:" if line else f"{file}:"
+    with pytest.raises(CommandError) as refused:
+        call_command("load_content", content_dir=content)
+    assert where in str(refused.value) and message in str(refused.value)
+    assert not Procedure.objects.exists() and not GlossaryTerm.objects.exists()
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("check_content", content_dir=str(content), stdout=out)
+    assert any(where in row and message in row for row in out.getvalue().splitlines())
+
+
+def test_a_glossary_link_is_escaped_whatever_its_slug():
+    from procedures.markdown import link_glossary
+
+    html = link_glossary("<p>An abscess.</p>", [('x"><script>alert(1)</script>', "abscess", "")], set())
+    assert "<script>" not in html and "&quot;&gt;&lt;script&gt;" in html

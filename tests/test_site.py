@@ -44,6 +44,11 @@ def test_every_public_page_answers_with_one_h1_and_a_language(client, library):
         html = response.content.decode()
         assert len(re.findall(r"<h1[\s>]", html)) == 1, url
         assert re.search(r'<html lang="en-GB"', html), url
+        # Headings go down one level at a time (issue 15: /departments/ went from h1 to h3),
+        # so a screen reader's list of headings reads as an outline.
+        levels = [int(level) for level in re.findall(r"<h([1-6])[\s>]", html)]
+        skips = [(a, b) for a, b in zip(levels, levels[1:]) if b > a + 1]
+        assert not skips, (url, skips)
 
 
 def test_unknown_addresses_get_a_helpful_404(client, library):
