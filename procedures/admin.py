@@ -48,6 +48,7 @@ class ProcedureAdmin(admin.ModelAdmin):
     autocomplete_fields = ["owner"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "resource_number", "category", "summary", "lay_names"]}),
+        ("Anaesthetic and puncture (set the house-style rules)", {"fields": ["sedation", "puncture"]}),
         ("Fasting before the procedure", {"fields": ["food_hours", "clear_fluids_hours"]}),
         ("Document control", {"fields": ["owner", "review_interval_months"]}),
     ]

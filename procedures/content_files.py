@@ -24,6 +24,11 @@ REQUIRED_KEYS = ("title", "resource_number", "category", "summary", "version", "
 TRANSLATION_REQUIRED_KEYS = ("language", "translation_of", "title", "summary", "version", "status",
                              "last_reviewed", "sources")
 STATUSES = ("draft", "in_review", "published", "superseded", "withdrawn")
+# The house style's two facts about a procedure (content/HOUSE_STYLE.md); the same values as
+# models.Sedation and models.Puncture. Optional here, so older files and backups still load;
+# check_content requires them in the library.
+SEDATIONS = ("local", "sedation", "general")
+PUNCTURES = ("none", "artery", "vein")
 
 
 class ContentError(Exception):
@@ -145,6 +150,8 @@ def _check_meta(path, meta, front_lines, complete=True, required=REQUIRED_KEYS):
         and (not isinstance(meta["translation_of"], int) or meta["translation_of"] < 1),
         "language": "language" in meta
         and (not isinstance(meta["language"], str) or not re.fullmatch(r"[a-z]{2,3}", meta["language"])),
+        "sedation": "sedation" in meta and meta["sedation"] not in SEDATIONS,
+        "puncture": "puncture" in meta and meta["puncture"] not in PUNCTURES,
     }
     expectations = {
         "version": "a whole number from 1",
@@ -155,6 +162,10 @@ def _check_meta(path, meta, front_lines, complete=True, required=REQUIRED_KEYS):
         "lay_names": "a list of words patients use",
         "translation_of": "the number of the English version translated, from 1",
         "language": "a language code like ar or pl",
+        "sedation": "one of " + ", ".join(f'"{s}"' for s in SEDATIONS)
+        + " (local anaesthetic only; local anaesthetic and sedation; general anaesthetic)",
+        "puncture": "one of " + ", ".join(f'"{s}"' for s in PUNCTURES)
+        + " (whether a needle goes into an artery or a large vein)",
     }
     for key, bad in problems.items():
         if bad:

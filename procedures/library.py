@@ -165,8 +165,7 @@ def load_library(content_dir):
             slug=entry["slug"],
             defaults={
                 key: entry.get(key, "")
-                for key in ("name", "site", "address", "phone", "email", "opening_hours",
-                            "urgent_advice", "out_of_hours", "arrival_instructions")
+                for key in DEPARTMENT_FIELDS if key != "slug"
             },
         )
         department.procedures.set(Procedure.objects.filter(slug__in=entry.get("procedures", [])))
@@ -186,6 +185,8 @@ def _load_leaflet(leaflet, report):
             "lay_names": "\n".join(meta.get("lay_names", [])),
             "food_hours": meta.get("food_hours"),
             "clear_fluids_hours": meta.get("clear_fluids_hours"),
+            "sedation": meta.get("sedation", ""),
+            "puncture": meta.get("puncture", ""),
         },
     )
     if created:
@@ -350,9 +351,10 @@ def export_library(content_dir):
 # The front matter of a content/ leaflet file, in the order it is written.
 LEAFLET_KEYS = ("title", "resource_number", "category", "summary", "lay_names", "version", "status",
                 "last_reviewed", "next_review_due", "food_hours", "clear_fluids_hours",
-                "sample_content", "sources")
+                "sedation", "puncture", "sample_content", "sources")
 DEPARTMENT_FIELDS = ("slug", "name", "site", "address", "phone", "email", "opening_hours",
-                     "urgent_advice", "out_of_hours", "arrival_instructions")
+                     "urgent_advice", "out_of_hours", "arrival_instructions", "switchboard",
+                     "out_of_hours_route", "pals", "pharmacy_helpline")
 
 
 def _translation_file_meta(version):
@@ -381,6 +383,8 @@ def _procedure_meta(procedure):
         "lay_names": procedure.lay_name_list,
         "food_hours": _hours(procedure.food_hours),
         "clear_fluids_hours": _hours(procedure.clear_fluids_hours),
+        "sedation": procedure.sedation or None,
+        "puncture": procedure.puncture or None,
         "review_interval_months": procedure.review_interval_months,
         "owner": procedure.owner.get_username() if procedure.owner else None,
     }
@@ -573,6 +577,8 @@ def import_library(content_dir):
             lay_names="\n".join(newest.get("lay_names", [])),
             food_hours=newest.get("food_hours"),
             clear_fluids_hours=newest.get("clear_fluids_hours"),
+            sedation=newest.get("sedation", ""),
+            puncture=newest.get("puncture", ""),
             review_interval_months=newest.get("review_interval_months", DEFAULT_REVIEW_MONTHS),
             owner=person(newest.get("owner")),
         )

@@ -54,6 +54,10 @@ def text_direction(language):
         return "ltr"
 
 
+def tel_link(number):
+    return "tel:" + re.sub(r"[^\d+]", "", number)
+
+
 def add_months(day, months):
     """The same day `months` later, or the month's last day (29 Feb + 12 months = 28 Feb)."""
     month_index = day.month - 1 + months
@@ -92,6 +96,18 @@ class ProcedureQuerySet(models.QuerySet):
         ).distinct()
 
 
+class Sedation(models.TextChoices):
+    LOCAL = "local", "Local anaesthetic only"
+    SEDATION = "sedation", "Local anaesthetic and sedation"
+    GENERAL = "general", "General anaesthetic"
+
+
+class Puncture(models.TextChoices):
+    NONE = "none", "No needle into an artery or large vein"
+    ARTERY = "artery", "Artery (groin or arm)"
+    VEIN = "vein", "Large vein or fistula"
+
+
 class Procedure(models.Model):
     title = models.CharField(max_length=200, help_text="The name patients will see, in plain words.")
     slug = models.SlugField(
@@ -125,6 +141,16 @@ class Procedure(models.Model):
         null=True,
         blank=True,
         help_text="How many hours before arrival the patient stops drinking water and clear fluids.",
+    )
+    # The house style (content/house_style.toml) sets the fasting, escort, driving and bathing
+    # rules from these two facts, and check_content holds every leaflet to them.
+    sedation = models.CharField(
+        max_length=10, choices=Sedation.choices, blank=True,
+        help_text="The most the patient may be given. Sets the fasting and going-home rules.",
+    )
+    puncture = models.CharField(
+        "needle into a blood vessel", max_length=10, choices=Puncture.choices, blank=True,
+        help_text="An artery puncture sets the bathing, driving and lifting rules afterwards.",
     )
     review_interval_months = models.PositiveIntegerField(
         default=DEFAULT_REVIEW_MONTHS, help_text="How often the leaflet must be reviewed."
@@ -699,6 +725,23 @@ class Department(models.Model):
     arrival_instructions = models.TextField(
         blank=True, help_text="Where to go on the day, parking, buses (Markdown)."
     )
+    # The 24-hour route and the PIF TICK contacts, shown by every leaflet's urgent section,
+    # print view and PDF from here, so no leaflet has to type (or mistype) a phone number.
+    switchboard = models.CharField(
+        max_length=40, blank=True, help_text="The hospital switchboard, answered day and night."
+    )
+    out_of_hours_route = models.CharField(
+        max_length=200, blank=True,
+        help_text="Who to ask for when the department is closed, for example "
+        "'Ask for the on-call interventional radiologist'.",
+    )
+    pals = models.TextField(
+        "PALS", blank=True,
+        help_text="Patient Advice and Liaison Service: advice, concerns and complaints (phone, email).",
+    )
+    pharmacy_helpline = models.CharField(
+        max_length=200, blank=True, help_text="Phone number and hours for questions about medicines."
+    )
     arrival_instructions_html = models.TextField(blank=True, editable=False)
     procedures = models.ManyToManyField(Procedure, blank=True, related_name="departments")
 
@@ -713,7 +756,11 @@ class Department(models.Model):
 
     @property
     def phone_link(self):
-        return "tel:" + re.sub(r"[^\d+]", "", self.phone)
+        return tel_link(self.phone)
+
+    @property
+    def switchboard_link(self):
+        return tel_link(self.switchboard)
 
     def save(self, *args, **kwargs):
         for field in ("urgent_advice", "out_of_hours", "arrival_instructions"):
