@@ -390,3 +390,82 @@ def test_the_frequency_scale_is_the_writing_guides(qualifier, n, words):
 
     style = read_house_style(Path(settings.CONTENT_DIR) / "house_style.toml")
     assert fitting_words(style, qualifier, n) == words
+
+
+# -- the 24-hour route and the PIF TICK blocks, from the department data ----------------------------
+
+@pytest.fixture
+def drain_leaflet(make_procedure, make_draft, department):
+    """A live leaflet whose own urgent text says nothing about out of hours, like a tube leaflet
+    written before issue 16; the department has a switchboard."""
+    department.switchboard = "01632 960 777"
+    department.out_of_hours_route = "Ask for the on-call interventional radiologist."
+    department.pals = "PALS: 01632 960 778, pals@example.org"
+    department.pharmacy_helpline = "Pharmacy helpline: 01632 960 779, weekdays 9am to 5pm"
+    department.save()
+    procedure = make_procedure("kidney-drain", title="Kidney drain")
+    department.procedures.add(procedure)
+    version = make_draft(procedure, urgent_help="- your drain falls out: cover the hole and call us at once")
+    version.publish()
+    return version
+
+
+def urgent_section(page):
+    start = page.index('id="urgent-help"')
+    return page[start:page.index("</section>", start)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/procedures/kidney-drain/", "/procedures/kidney-drain/print/"])
+def test_the_urgent_section_gives_the_24_hour_route_then_111_and_999(client, drain_leaflet, url):
+    section = urgent_section(client.get(url).content.decode())
+    assert "your drain falls out" in section
+    assert 'href="tel:01632960555">01632 960 555</a>' in section  # the department, in hours
+    assert 'href="tel:01632960777">01632 960 777</a>' in section  # the switchboard, day or night
+    assert "Ask for the on-call interventional radiologist." in section
+    # 111 only as the fallback, after the switchboard; 999 for an emergency.
+    assert section.index("01632 960 777") < section.index("NHS 111") < section.index("999")
+    assert "If you cannot get through" in section
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/procedures/kidney-drain/", "/procedures/kidney-drain/print/"])
+def test_every_leaflet_shows_formats_interpreters_pals_pharmacy_and_how_it_was_written(client, drain_leaflet, url):
+    page = client.get(url).content.decode()
+    for text in ("Other formats and free interpreters", "Interpreters are free", "PALS: 01632 960 778",
+                 "Pharmacy helpline: 01632 960 779", "How this leaflet was written and tested",
+                 f"reading ease is {drain_leaflet.reading_ease:.0f} out of 100"):
+        assert text in page, (url, text)
+
+
+@pytest.mark.django_db
+def test_the_print_contact_box_no_longer_sends_people_to_111_alone(client, drain_leaflet):
+    page = client.get("/procedures/kidney-drain/print/").content.decode()
+    assert "Out of hours call NHS 111." not in page
+    contacts = page[page.index('id="contacts-heading"'):]
+    assert "01632 960 777" in contacts and "(hospital switchboard)" in contacts
+
+
+@pytest.mark.django_db
+def test_the_pdf_carries_the_24_hour_route_and_the_pif_blocks(client, drain_leaflet):
+    from procedures import pdf
+    from pypdf import PdfReader
+    import io
+    import os
+    import re
+
+    if not pdf.AVAILABLE and os.environ.get("CI", "").lower() != "true":
+        pytest.skip("WeasyPrint needs Pango")
+    response = client.get("/procedures/kidney-drain/leaflet.pdf")
+    text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages))
+    for wanted in ("Who to call, day or night", "01632 960 777", "Ask for the on-call interventional radiologist",
+                   "If you cannot get through, call NHS 111", "Other formats and free interpreters",
+                   "PALS: 01632 960 778", "How this leaflet was written and tested"):
+        assert wanted in text, wanted
+
+
+@pytest.mark.django_db
+def test_the_home_page_card_gives_the_switchboard_route_before_111(client):
+    page = client.get("/").content.decode()
+    card = page[page.index("Worried after a procedure?"):]
+    assert card.index("on-call interventional radiologist") < card.index("NHS 111")
