@@ -469,3 +469,11 @@ def test_the_home_page_card_gives_the_switchboard_route_before_111(client):
     page = client.get("/").content.decode()
     card = page[page.index("Worried after a procedure?"):]
     assert card.index("on-call interventional radiologist") < card.index("NHS 111")
+
+
+@pytest.mark.django_db
+def test_the_department_page_gives_switchboard_pals_and_pharmacy(client, drain_leaflet, department):
+    page = client.get(department.get_absolute_url()).content.decode()
+    for text in ('href="tel:01632960777"', "Ask for the on-call interventional radiologist.",
+                 "PALS: 01632 960 778", "Pharmacy helpline: 01632 960 779"):
+        assert text in page, text
