@@ -49,9 +49,7 @@ def line_of(path, text):
     return next(n for n, line in enumerate(Path(path).read_text().splitlines(), 1) if text in line)
 
 
-# The 29 leaflets break the issue-16 house rules until their rewrites on issue-16b/16c land; the
-# rules themselves are tested on small files in tests/test_house_style.py.
-@pytest.mark.xfail(strict=False, reason="leaflets rewritten on issue-16b/16c")
+# The house rules themselves are tested on small files in tests/test_house_style.py.
 def test_the_real_library_passes_and_reads_plainly():
     passed, output = run_check(settings.CONTENT_DIR)
     assert passed, output

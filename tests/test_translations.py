@@ -292,8 +292,9 @@ def test_translation_file_must_name_a_published_english_version(settings, tmp_pa
     content = tmp_path / "content"
     export_library(content)
     bad = content / "translations" / "ar" / "nephrostomy.md"
-    bad.write_text(bad.read_text(encoding="utf-8").replace("translation_of = 1", "translation_of = 7"), encoding="utf-8")
-    with pytest.raises(ContentError, match=r"nephrostomy.md:\d+: English version 7 of nephrostomy was never published"):
+    bad.write_text(re.sub(r"^translation_of = \d+$", "translation_of = 70", bad.read_text(encoding="utf-8"),
+                          flags=re.M), encoding="utf-8")
+    with pytest.raises(ContentError, match=r"nephrostomy.md:\d+: English version 70 of nephrostomy was never published"):
         load_library(content)
 
 
