@@ -22,7 +22,9 @@ def write_contacts_snapshot(departments):
     path.parent.mkdir(parents=True, exist_ok=True)
     contacts = [
         {"name": d.name, "site": d.site, "phone": d.phone, "phone_link": d.phone_link,
-         "opening_hours": d.opening_hours}
+         "opening_hours": d.opening_hours, "switchboard": d.switchboard,
+         "switchboard_link": d.switchboard_link if d.switchboard else "",
+         "out_of_hours_route": d.out_of_hours_route}
         for d in departments
     ]
     temporary = path.with_suffix(".tmp")

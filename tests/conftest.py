@@ -125,6 +125,8 @@ def department(db):
         email="ir@example.org",
         opening_hours="Monday to Friday, 8am to 6pm",
         urgent_advice="Call us in working hours. Out of hours call **NHS 111**.",
+        switchboard="01632 960 000",
+        out_of_hours_route="Ask for the on-call interventional radiologist.",
     )
 
 

@@ -149,6 +149,8 @@ def test_with_the_database_down_patients_get_phone_numbers_not_an_error(tmp_path
         assert status == 503
         assert "unavailable for a short time" in body
         assert "01632 960 555" in body and "NHS 111" in body and "999" in body
+        # Out of hours the switchboard comes first, NHS 111 only if nobody answers (issue 16).
+        assert body.index("01632 960 000") < body.index("NHS 111")
         assert "Traceback" not in body and "OperationalError" not in body
 
 
