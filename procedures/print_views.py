@@ -13,8 +13,8 @@ from django.utils.text import slugify
 from django.utils.translation import get_language, gettext as _
 from django.views.decorators.cache import never_cache
 
-from . import fasting, pdf
-from .models import ClinicPack, LeafletVersion, content_language
+from . import fasting, pdf, usage
+from .models import ClinicPack, LeafletVersion, UsageCount, content_language
 from .print_forms import AppointmentForm, PackForm
 from .views import _current_version, _departments_for, _translation_notes
 
@@ -60,24 +60,28 @@ def _departments_shown(request, procedure):
     return [d for d in departments if d.slug == chosen] or departments
 
 
-def leaflet_pdf(request, slug):
+def leaflet_pdf(request, slug, large_print=False):
+    """The leaflet as an A4 PDF; `large_print` for the large-print one: the same templates and
+    text with css/large-print.css on top (18 pt body text)."""
     version = _current_version(slug)
     if not pdf.AVAILABLE:
         return _pdf_unavailable(request, version.procedure)
     departments = _departments_shown(request, version.procedure)
-    key = pdf.leaflet_cache_key(version, departments, _site_url(request))
+    key = pdf.leaflet_cache_key(version, departments, _site_url(request), variant="large-print" if large_print else "")
     document = cache.get(key)
     if document is None:
         # Two first requests at once both render; the result is identical, so that is harmless.
         html = render_to_string(
             "print/pdf.html",
             {"version": version, "procedure": version.procedure, "departments": departments,
-             **_translation_notes(version)},
+             "large_print": large_print, **_translation_notes(version)},
             request=request,
         )
         document = pdf.render(html, _site_url(request))
         cache.set(key, document, timeout=PDF_CACHE_SECONDS)
-    return _pdf_response(document, _filename(version))
+    response = _pdf_response(document, _filename(version, "-large-print" if large_print else ""))
+    kind = UsageCount.Kind.LARGE_PRINT if large_print else UsageCount.Kind.PDF_DOWNLOAD
+    return usage.mark(response, kind, [version])
 
 
 def check(request, resource, number):
@@ -93,11 +97,13 @@ def check(request, resource, number):
         number=number,
     )
     current = LeafletVersion.objects.current(language).filter(procedure=version.procedure).first()
-    return render(
+    response = render(
         request,
         "procedures/check.html",
         {"version": version, "procedure": version.procedure, "current": current},
     )
+    # The printed version is counted, not the current one: it shows which old copies are still about.
+    return usage.mark(response, UsageCount.Kind.QR_CHECK, [version])
 
 
 @never_cache  # the page holds an appointment time: no browser or proxy may keep a copy
@@ -185,4 +191,6 @@ def pack(request):
         request=request,
     )
     document = pdf.render(html, _site_url(request))
-    return _pdf_response(document, f"clinic-pack-{slugify(title) or 'leaflets'}.pdf")
+    response = _pdf_response(document, f"clinic-pack-{slugify(title) or 'leaflets'}.pdf")
+    usage.count(request, usage.mark(response, UsageCount.Kind.PACK_PRINT, [leaflet["version"] for leaflet in leaflets]))
+    return response

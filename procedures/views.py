@@ -20,9 +20,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 
 from . import search as search_backend
+from . import usage
 from .context_processors import site
 from .models import (
-    DEFAULT_LANGUAGE, Category, Department, GlossaryTerm, LeafletVersion, Procedure,
+    DEFAULT_LANGUAGE, Category, Department, GlossaryTerm, LeafletVersion, Procedure, UsageCount,
     content_language, interface_language,
 )
 
@@ -48,6 +49,25 @@ def _current_version(slug):
     shown = by_language.get(language, by_language[DEFAULT_LANGUAGE])
     shown.english = by_language[DEFAULT_LANGUAGE]
     shown.live_languages = sorted(by_language, key=lambda code: (code != DEFAULT_LANGUAGE, code))
+    return shown
+
+
+def _current_versions(procedure_ids, language=None):
+    """_current_version for several leaflets in one query: {procedure id: the version shown},
+    in `language` (the page's, by default) where a translation is live, else in English.
+    Leaflets with no live English version are left out, as _current_version answers 404."""
+    language = language or content_language(get_language())
+    live = LeafletVersion.objects.published().filter(procedure_id__in=procedure_ids).select_related(
+        "procedure__category", "translation_of"
+    )
+    by_procedure = {}
+    for version in live:
+        by_procedure.setdefault(version.procedure_id, {})[version.language] = version
+    shown = {}
+    for procedure_id, by_language in by_procedure.items():
+        if DEFAULT_LANGUAGE in by_language:
+            shown[procedure_id] = by_language.get(language, by_language[DEFAULT_LANGUAGE])
+            shown[procedure_id].english = by_language[DEFAULT_LANGUAGE]
     return shown
 
 
@@ -170,7 +190,7 @@ def category(request, slug):
 
 def leaflet(request, slug):
     version = _current_version(slug)
-    return render(
+    response = render(
         request,
         "procedures/leaflet.html",
         {
@@ -181,6 +201,7 @@ def leaflet(request, slug):
             **_translation_notes(version),
         },
     )
+    return usage.mark(response, UsageCount.Kind.PAGE_VIEW, [version])
 
 
 def _alternates(version):
@@ -214,7 +235,7 @@ def leaflet_version(request, slug, number):
              "departments": _departments_for(version.procedure)},
             status=410,
         )
-    return render(
+    response = render(
         request,
         "procedures/leaflet.html",
         {
@@ -225,6 +246,7 @@ def leaflet_version(request, slug, number):
             "archived": True,
         },
     )
+    return usage.mark(response, UsageCount.Kind.PAGE_VIEW, [version])
 
 
 def leaflet_print(request, slug):
