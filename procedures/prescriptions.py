@@ -142,13 +142,9 @@ def open_prescription(request, code):
     prescription = Prescription.objects.select_related("department").filter(code=code).first()
     if prescription is None:
         return render(request, "procedures/prescription_gone.html", {"state": "unknown"}, status=404)
-    if prescription.state != "works":
-        # 410 Gone, with words: the patient did nothing wrong, and the department can help.
-        return render(request, "procedures/prescription_gone.html",
-                      {"state": prescription.state, "prescription": prescription,
-                       "department": prescription.department}, status=410)
-    # The short link has no language in it: it opens in the patient's, unless this browser
-    # chose English with the language switcher (whose link for English is this address).
+    # The short link has no language in it: it opens in the patient's (a link that no longer
+    # works too), unless this browser chose English with the language switcher, whose link
+    # for English is this address.
     other_language = (get_language_from_path(request.path_info) is None
                       and prescription.language != DEFAULT_LANGUAGE)
     if other_language and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != settings.LANGUAGE_CODE:
@@ -156,6 +152,11 @@ def open_prescription(request, code):
             response = redirect(reverse("procedures:prescription", args=[code]))
         add_never_cache_headers(response)
         return response
+    if prescription.state != "works":
+        # 410 Gone, with words: the patient did nothing wrong, and the department can help.
+        return render(request, "procedures/prescription_gone.html",
+                      {"state": prescription.state, "prescription": prescription,
+                       "department": prescription.department}, status=410)
 
     page_language = content_language(get_language())
     given = list(prescription.leaflets.select_related("version_given__procedure"))

@@ -11,6 +11,7 @@ import pytest
 import segno
 from django.apps import apps
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,6 +21,12 @@ from procedures.models import Prescription, add_months
 from .test_translations import new_english_version, translate
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def patient():
+    """A visitor who is not signed in (staff_client signs in the `client` fixture itself)."""
+    return Client()
 MAKE_URL = reverse("procedures:prescription_make")
 
 
@@ -81,29 +88,48 @@ def test_a_prescription_needs_a_leaflet_and_offers_only_live_ones(staff_client, 
 # -- patients open it -------------------------------------------------------------------------
 
 
-def test_it_opens_the_current_versions_after_a_new_one_is_published(client, staff_client, two_leaflets):
+def test_it_opens_the_current_versions_after_a_new_one_is_published(patient, staff_client, two_leaflets):
     biopsy, nephrostomy = two_leaflets
     prescription = make_prescription(staff_client, ["kidney-biopsy", "nephrostomy"])
     given_on = timezone.localdate()
-    page = client.get(patient_url(prescription)).content.decode()
+    page = patient.get(patient_url(prescription)).content.decode()
     assert page.count("the version you were given on") == 2
     assert f'href="{biopsy.procedure.get_absolute_url()}"' in page
-    client.get(patient_url(prescription))  # now served from the page cache
+    patient.get(patient_url(prescription))  # now served from the page cache
 
     new_english_version(biopsy)
 
-    page = client.get(patient_url(prescription)).content.decode()
+    page = patient.get(patient_url(prescription)).content.decode()
     assert (f"Version 2. You were first given version 1 on {given_on.day} {given_on:%B %Y}: "
             "it has been updated since.") in page
     assert "Version 1, the version you were given on" in page  # the nephrostomy leaflet
     assert prescription.leaflets.get(procedure=biopsy.procedure).version_given == biopsy  # the record stays
 
 
-def test_a_withdrawn_leaflet_says_so_and_the_rest_still_open(client, staff_client, two_leaflets):
+def test_opening_one_costs_the_same_few_queries_for_two_leaflets_or_six(
+    patient, staff_client, two_leaflets, make_procedure, make_draft, django_assert_max_num_queries
+):
+    def queries_to_open(prescription):
+        url = patient_url(prescription)
+        with django_assert_max_num_queries(4) as rendered:
+            assert patient.get(url).status_code == 200
+        with django_assert_max_num_queries(1):
+            patient.get(url)
+        return len(rendered)
+
+    two = queries_to_open(make_prescription(staff_client, ["kidney-biopsy", "nephrostomy"]))
+    for number in range(4):
+        make_draft(make_procedure(f"leaflet-{number}")).publish()
+    six = queries_to_open(make_prescription(staff_client, ["kidney-biopsy", "nephrostomy",
+                                                           *[f"leaflet-{n}" for n in range(4)]]))
+    assert two == six
+
+
+def test_a_withdrawn_leaflet_says_so_and_the_rest_still_open(patient, staff_client, two_leaflets):
     biopsy, nephrostomy = two_leaflets
     prescription = make_prescription(staff_client, ["kidney-biopsy", "nephrostomy"])
     nephrostomy.withdraw()
-    response = client.get(patient_url(prescription))
+    response = patient.get(patient_url(prescription))
     assert response.status_code == 200
     page = response.content.decode()
     assert "This leaflet is no longer available" in page
@@ -111,16 +137,16 @@ def test_a_withdrawn_leaflet_says_so_and_the_rest_still_open(client, staff_clien
     assert f'href="{nephrostomy.procedure.get_absolute_url()}"' not in page
 
 
-def test_it_opens_in_the_patients_language(client, staff_client, two_leaflets):
+def test_it_opens_in_the_patients_language(patient, staff_client, two_leaflets):
     biopsy, nephrostomy = two_leaflets
     arabic = translate(biopsy)
     prescription = make_prescription(staff_client, ["kidney-biopsy", "nephrostomy"], language="ar")
     assert prescription.leaflets.get(procedure=biopsy.procedure).version_given == arabic
     assert prescription.leaflets.get(procedure=nephrostomy.procedure).version_given == nephrostomy
 
-    response = client.get(patient_url(prescription))
+    response = patient.get(patient_url(prescription))
     assert response.status_code == 302 and response["Location"] == f"/ar/p/{prescription.code}/"
-    page = client.get(response["Location"]).content.decode()
+    page = patient.get(response["Location"]).content.decode()
     assert '<html lang="ar" dir="rtl">' in page
     assert "خزعة الكلية" in page  # the approved translation's title
     assert f'href="/ar/procedures/kidney-biopsy/"' in page
@@ -128,41 +154,43 @@ def test_it_opens_in_the_patients_language(client, staff_client, two_leaflets):
     assert re.search(r'<h2 class="card__title" lang="en-GB" dir="ltr"><a href="/ar/procedures/nephrostomy/">', page)
 
     # Someone who chose English with the switcher gets English, and that page is never kept.
-    client.cookies["django_language"] = "en-gb"
-    english = client.get(patient_url(prescription))
+    patient.cookies["django_language"] = "en-gb"
+    english = patient.get(patient_url(prescription))
     assert english.status_code == 200 and '<html lang="en-GB"' in english.content.decode()
     assert "no-store" in english["Cache-Control"]
-    del client.cookies["django_language"]
-    assert client.get(patient_url(prescription)).status_code == 302
+    del patient.cookies["django_language"]
+    assert patient.get(patient_url(prescription)).status_code == 302
 
 
-def test_the_last_day_works_and_the_day_after_answers_410_with_words(client, staff_client, published):
+def test_the_last_day_works_and_the_day_after_answers_410_with_words(patient, staff_client, published, monkeypatch):
     prescription = make_prescription(staff_client, ["kidney-biopsy"])
-    Prescription.objects.filter(pk=prescription.pk).update(expires_on=timezone.localdate())
-    assert client.get(patient_url(prescription)).status_code == 200
-    yesterday = timezone.localdate() - datetime.timedelta(days=1)
-    Prescription.objects.filter(pk=prescription.pk).update(expires_on=yesterday)
+    today = timezone.localdate()
+    Prescription.objects.filter(pk=prescription.pk).update(expires_on=today)
+    assert patient.get(patient_url(prescription)).status_code == 200
+    assert patient.get(patient_url(prescription)).status_code == 200  # and now in the page cache
 
-    response = client.get(patient_url(prescription))
+    # The next day (the page cache's keys hold the date, so yesterday's copy is not used).
+    monkeypatch.setattr(timezone, "localdate", lambda *args: today + datetime.timedelta(days=1))
+    response = patient.get(patient_url(prescription))
     assert response.status_code == 410
     page = response.content.decode()
     assert "This link no longer works" in page
-    assert f"It worked until {yesterday.day} {yesterday:%B %Y}." in page
+    assert f"It worked until {today.day} {today:%B %Y}." in page
     assert 'href="/procedures/"' in page and "no-cache" in response["Cache-Control"]
     assert "We cannot find that page" not in page  # not the site's 404
 
 
-def test_a_revoked_link_stops_at_once_even_when_cached(client, staff_client, published, department):
+def test_a_revoked_link_stops_at_once_even_when_cached(patient, staff_client, published, department):
     prescription = make_prescription(staff_client, ["kidney-biopsy"], department=department.pk)
     url = patient_url(prescription)
-    client.get(url), client.get(url)  # cached
+    patient.get(url), patient.get(url)  # cached
 
     changelist = reverse("admin:procedures_prescription_changelist")
     staff_client.post(changelist, {"action": "revoke", "_selected_action": [prescription.pk]})
 
     prescription.refresh_from_db()
     assert prescription.revoked_at is not None
-    response = client.get(url)
+    response = patient.get(url)
     assert response.status_code == 410
     page = response.content.decode()
     assert "Your care team has stopped this link. You have not done anything wrong." in page
