@@ -51,6 +51,7 @@ ROWS_PER_STATEMENT = 200  # 4 values a row: inside SQLite's oldest limit of 999 
 _lock = threading.Lock()
 _pending = Counter()  # (version_id, day, kind) -> count not yet written
 _first_pending_at = None  # monotonic() of the oldest count not yet written
+_day = None  # (monotonic() until which it holds, today's date): see _today()
 
 
 def mark(response, kind, versions):
@@ -72,7 +73,8 @@ def count(request, response):
         return
     if ROBOTS.search(request.META.get("HTTP_USER_AGENT", "")):
         return
-    day, now = timezone.localdate(), monotonic()
+    now = monotonic()
+    day = _today(now)
     with _lock:
         for kind, version_id in usage:
             _pending[(version_id, day, kind)] += 1
@@ -107,8 +109,8 @@ def flush():
         # counts can never be written.
         logger.warning("Usage counts dropped: %s rows name versions this database does not have", len(rows))
         return 0
-    except DatabaseError:
-        logger.warning("Usage counts not written; kept for the next try", exc_info=True)
+    except DatabaseError as problem:
+        logger.warning("Usage counts not written (%s); kept for the next try", problem)
         with _lock:
             _pending.update(dict(rows))
             _first_pending_at = _first_pending_at or monotonic()
@@ -116,12 +118,23 @@ def flush():
     return len(rows)
 
 
+def _today(now):
+    """timezone.localdate(), worked out at most once a second (it costs more than the rest of
+    count() together); a count in the first second after midnight may go to the day before."""
+    global _day
+    day = _day
+    if day is None or now >= day[0]:
+        day = _day = (now + 1.0, timezone.localdate())
+    return day[1]
+
+
 def forget():
     """Drop unwritten counts (tests: their versions vanish with each test's transaction)."""
-    global _first_pending_at
+    global _first_pending_at, _day
     with _lock:
         _pending.clear()
         _first_pending_at = None
+        _day = None
 
 
 def pending():
