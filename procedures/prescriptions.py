@@ -72,7 +72,7 @@ def _staff_page(request, prescription, send_forms=None, status=200):
         qr_label = _("QR code that opens your leaflets")
     return render(request, "print/prescription.html", {
         "prescription": prescription,
-        "leaflets": prescription.leaflets.select_related("procedure", "version_given"),
+        "leaflets": prescription.leaflets.select_related("procedure", "version_given__procedure"),
         "link": link,
         "qr": qr.qr_svg(link, qr_label),
         "handout_language": language,
