@@ -74,7 +74,8 @@ def main():
         print(f"cached leaflet page ({len(client.get(url).content) // 1024} KB), test Client in process:")
         for name, latencies in turns.items():
             figures = summary(latencies)
-            print(f"  {name:13} p50 {figures['p50']:.3f} ms, p95 {figures['p95']:.3f} ms ({len(latencies)} requests)")
+            print(f"  {name:13} p50 {figures['p50']:.3f} ms, p95 {figures['p95']:.3f} ms "
+                  f"({len(latencies)} requests)")
         difference = statistics.median(turns["counting on"]) - statistics.median(turns["counting off"])
         print(f"  difference of the medians: {difference * 1000:+.1f} µs (noise included)")
 
@@ -87,7 +88,8 @@ def main():
             for _ in range(1000):
                 usage.count(request, response)
             calls += 1000
-        print(f"usage.count() alone: {(time.perf_counter() - begun) / calls * 1e6:.2f} µs a call ({calls} calls)")
+        each = (time.perf_counter() - begun) / calls * 1e6
+        print(f"usage.count() alone: {each:.2f} µs a call ({calls} calls)")
         versions = list(LeafletVersion.objects.published().values_list("pk", flat=True))
         kinds = [kind for kind, _ in UsageCount.Kind.choices]
         for rows in (1, 50, 500):
@@ -96,16 +98,17 @@ def main():
                 day = timezone.localdate()
                 with usage._lock:
                     for index in range(rows):
-                        usage._pending[(versions[index % len(versions)], day - datetime.timedelta(days=index // 60),
-                                        kinds[index % len(kinds)])] += 1
+                        key = (versions[index % len(versions)], day - datetime.timedelta(days=index // 60),
+                               kinds[index % len(kinds)])
+                        usage._pending[key] += 1
             times = []
             for _ in range(20):
                 fill()
                 begun = time.perf_counter()
                 assert usage.flush() == rows
                 times.append((time.perf_counter() - begun) * 1000)
-            print(f"usage.flush() of {rows:3} rows: p50 {p(times, 0.5):6.2f} ms, p95 {p(times, 0.95):6.2f} ms "
-                  f"(once a minute per process)")
+            print(f"usage.flush() of {rows:3} rows: p50 {p(times, 0.5):6.2f} ms, "
+                  f"p95 {p(times, 0.95):6.2f} ms (once a minute per process)")
 
         # 3. The alternative: one upsert per request.
         sql = usage._upsert_sql(1)
@@ -134,8 +137,9 @@ def main():
             thread.start()
         for thread in threads:
             thread.join()
-        print(f"one upsert per request, 4 threads, the same leaflet: {sum(done) / options.seconds:,.0f} a second"
-              + (f", {len(failures)} threads failed ({', '.join(sorted(set(failures)))})" if failures else ""))
+        failed = f", {len(failures)} threads failed ({', '.join(sorted(set(failures)))})" if failures else ""
+        print(f"one upsert per request, 4 threads, the same leaflet: "
+              f"{sum(done) / options.seconds:,.0f} a second{failed}")
         connections.close_all()
 
 

@@ -548,16 +548,19 @@ class PrescribedLeafletInline(admin.TabularInline):
 class PrescriptionAdmin(admin.ModelAdmin):
     """Made on /print/prescription/; here staff find one by its code and revoke it."""
 
-    list_display = ["code", "state_label", "created_at", "expires_on", "language", "department", "leaflet_count"]
+    list_display = ["code", "state_label", "created_at", "expires_on", "language", "department",
+                    "leaflet_count"]
     list_filter = ["department", "language", "expires_on"]
     search_fields = ["code"]
-    readonly_fields = ["code", "state_label", "language", "department", "created_at", "expires_on", "revoked_at"]
+    readonly_fields = ["code", "state_label", "language", "department", "created_at", "expires_on",
+                       "revoked_at"]
     fields = readonly_fields
     inlines = [PrescribedLeafletInline]
     actions = ["revoke"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("department").annotate(leaflet_total=Count("leaflets"))
+        queryset = super().get_queryset(request).select_related("department")
+        return queryset.annotate(leaflet_total=Count("leaflets"))
 
     def has_add_permission(self, request):
         return False
@@ -575,7 +578,8 @@ class PrescriptionAdmin(admin.ModelAdmin):
         revoked = [prescription for prescription in queryset if not prescription.revoked_at]
         for prescription in revoked:
             prescription.revoke()
-        self.message_user(request, f"Revoked {len(revoked)} link(s). Patients who open them are told to ask the department.")
+        self.message_user(request, f"Revoked {len(revoked)} link(s). Patients who open them are told "
+                                   "to ask the department.")
 
 
 @admin.register(FormatRequest)
@@ -583,8 +587,8 @@ class FormatRequestAdmin(admin.ModelAdmin):
     """Patients' requests for Easy Read, audio, Braille, BSL, an interpreter or a translation."""
 
     list_display = ["created_at", "leaflet", "department", "formats", "language", "has_contact", "done_at"]
-    list_filter = [("done_at", admin.EmptyFieldListFilter), "department", "easy_read", "audio", "braille", "bsl",
-                   "interpreter", "translation"]
+    list_filter = [("done_at", admin.EmptyFieldListFilter), "department", "easy_read", "audio", "braille",
+                   "bsl", "interpreter", "translation"]
     search_fields = ["version__procedure__title", "language"]
     readonly_fields = ["version", "department", "formats", "language", "contact", "created_at", "done_at"]
     fields = readonly_fields
@@ -613,7 +617,8 @@ class FormatRequestAdmin(admin.ModelAdmin):
         open_requests = list(queryset.filter(done_at=None))
         for format_request in open_requests:
             format_request.mark_done()
-        self.message_user(request, f"Marked {len(open_requests)} request(s) done; their contact details are deleted.")
+        self.message_user(request, f"Marked {len(open_requests)} request(s) done; their contact details "
+                                   "are deleted.")
 
 
 @admin.register(UsageCount)

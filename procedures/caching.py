@@ -310,8 +310,8 @@ def _cache_get(key):
 def _cache_set(key, response):
     # With what the answer counts as (procedures/usage.py), so a page served from the cache
     # is counted like one just rendered.
-    stored = (response.status_code, response.content, [(h, response[h]) for h in KEPT_HEADERS if h in response],
-              usage.marks(response))
+    headers = [(h, response[h]) for h in KEPT_HEADERS if h in response]
+    stored = (response.status_code, response.content, headers, usage.marks(response))
     try:
         cache.set(key, stored, timeout=settings.PAGE_CACHE_SECONDS)
     except Exception:

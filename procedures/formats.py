@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.core.mail import send_mail
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import gettext, gettext_lazy as _, override
+from django.utils.translation import gettext, gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
 from .models import Department, FormatRequest
@@ -111,7 +111,8 @@ def request_format(request, slug):
     form = FormatRequestForm(request.POST if request.method == "POST" else None, departments=departments)
     context = {"version": version, "procedure": procedure, "form": form, "departments": departments}
     if not form.is_bound or not form.is_valid():
-        return render(request, "procedures/format_request.html", context, status=400 if form.is_bound else 200)
+        return render(request, "procedures/format_request.html", context,
+                      status=400 if form.is_bound else 200)
     if _too_many(request):
         context["message"] = gettext("We have had a lot of requests from you recently, so this one was not "
                                      "saved. Please call the department instead.")
@@ -133,15 +134,18 @@ def _tell_the_department(request, saved):
     if not department or not department.email:
         return
     link = request.build_absolute_uri(reverse("admin:procedures_formatrequest_change", args=[saved.pk]))
-    with override(settings.LANGUAGE_CODE):  # staff read English, whatever the patient's page
-        body = "\n".join([
-            f"A patient asked for “{saved.version.procedure.title}” ({saved.version.procedure.resource_number}) "
-            f"in: {', '.join(saved.format_labels())}" + (f" — language: {saved.language}" if saved.language else "") + ".",
-            "They left contact details." if saved.contact else "They left no contact details: they may ask at their appointment.",
-            "",
-            f"Open the request (staff sign-in): {link}",
-        ])
+    procedure = saved.version.procedure
+    language = f" — language: {saved.language}" if saved.language else ""
+    # In English, for staff, whatever the patient's page was in.
+    body = "\n".join([
+        f"A patient asked for “{procedure.title}” ({procedure.resource_number}) in: "
+        f"{', '.join(saved.format_labels())}{language}.",
+        "They left contact details." if saved.contact
+        else "They left no contact details: they may ask at their appointment.",
+        "",
+        f"Open the request (staff sign-in): {link}",
+    ])
     try:
-        send_mail(f"Format request: {saved.version.procedure.title}", body, None, [department.email])
+        send_mail(f"Format request: {procedure.title}", body, None, [department.email])
     except Exception:  # the request is saved and listed in the admin whatever happens to the email
         logger.warning("Could not email %s about format request %s", department.slug, saved.pk, exc_info=True)

@@ -864,7 +864,9 @@ class PrescribedLeaflet(models.Model):
     class Meta:
         ordering = ["position"]
         constraints = [
-            models.UniqueConstraint(fields=["prescription", "procedure"], name="one_leaflet_once_per_prescription"),
+            models.UniqueConstraint(
+                fields=["prescription", "procedure"], name="one_leaflet_once_per_prescription"
+            ),
         ]
 
     def __str__(self):

@@ -85,7 +85,8 @@ def _staff_page(request, prescription, send_forms=None, status=200):
 @never_cache
 def made(request, code):
     """The link, the QR code and a printable handout for the patient, and the send boxes."""
-    return _staff_page(request, get_object_or_404(Prescription.objects.select_related("department"), code=code))
+    prescription = get_object_or_404(Prescription.objects.select_related("department"), code=code)
+    return _staff_page(request, prescription)
 
 
 @staff_member_required

@@ -140,7 +140,7 @@ class PrescriptionForm(LeafletChoiceForm):
         super().__init__(*args, **kwargs)
         self.fields["department"].empty_label = _("No department: each leaflet shows its own")
         self.fields["department"].label = _("Department (optional)")
-        self.fields["language"].choices = [(code, _language_label(code)) for code, _name in settings.LANGUAGES]
+        self.fields["language"].choices = [(code, _language_label(code)) for code, _ in settings.LANGUAGES]
         today = timezone.localdate()
         self.fields["months"].choices = [
             (months, ngettext("%(months)s month, until %(date)s", "%(months)s months, until %(date)s", months)

@@ -67,7 +67,8 @@ def leaflet_pdf(request, slug, large_print=False):
     if not pdf.AVAILABLE:
         return _pdf_unavailable(request, version.procedure)
     departments = _departments_shown(request, version.procedure)
-    key = pdf.leaflet_cache_key(version, departments, _site_url(request), variant="large-print" if large_print else "")
+    variant = "large-print" if large_print else ""
+    key = pdf.leaflet_cache_key(version, departments, _site_url(request), variant=variant)
     document = cache.get(key)
     if document is None:
         # Two first requests at once both render; the result is identical, so that is harmless.
@@ -79,7 +80,7 @@ def leaflet_pdf(request, slug, large_print=False):
         )
         document = pdf.render(html, _site_url(request))
         cache.set(key, document, timeout=PDF_CACHE_SECONDS)
-    response = _pdf_response(document, _filename(version, "-large-print" if large_print else ""))
+    response = _pdf_response(document, _filename(version, f"-{variant}" if variant else ""))
     kind = UsageCount.Kind.LARGE_PRINT if large_print else UsageCount.Kind.PDF_DOWNLOAD
     return usage.mark(response, kind, [version])
 
@@ -192,5 +193,6 @@ def pack(request):
     )
     document = pdf.render(html, _site_url(request))
     response = _pdf_response(document, f"clinic-pack-{slugify(title) or 'leaflets'}.pdf")
-    usage.count(request, usage.mark(response, UsageCount.Kind.PACK_PRINT, [leaflet["version"] for leaflet in leaflets]))
+    printed = [leaflet["version"] for leaflet in leaflets]
+    usage.count(request, usage.mark(response, UsageCount.Kind.PACK_PRINT, printed))
     return response

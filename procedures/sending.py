@@ -57,7 +57,8 @@ class EmailSender(Sender):
         except Exception as problem:  # SMTP errors come in many classes
             # The address is left out of the log on purpose.
             logger.warning("Could not send a prescription email: %s", type(problem).__name__)
-            raise SendFailed(_("The email could not be sent. Check the address, or print the page instead.")) from None
+            message = _("The email could not be sent. Check the address, or print the page instead.")
+            raise SendFailed(message) from None
 
 
 def senders():

@@ -44,8 +44,10 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 # Robots that say what they are. Anyone else is counted: the counts are a guide.
-ROBOTS = re.compile(r"bot\b|bot/|crawl|spider|slurp|facebookexternalhit|preview|monitor|curl/|wget/|python-requests",
-                    re.IGNORECASE)
+ROBOTS = re.compile(
+    r"bot\b|bot/|crawl|spider|slurp|facebookexternalhit|preview|monitor|curl/|wget/|python-requests",
+    re.IGNORECASE,
+)
 ROWS_PER_STATEMENT = 200  # 4 values a row: inside SQLite's oldest limit of 999 per statement
 
 _lock = threading.Lock()

@@ -32,26 +32,31 @@ def reaching_the_patient_pages(client, staff_client):
         "leaflets": ["nephrostomy", "tumour-embolisation"], "language": "ar", "months": 6,
     }, follow=True)
     prescription = Prescription.objects.get()
-    english = staff_client.post("/print/prescription/", {"leaflets": ["nephrostomy"], "language": "en-gb", "months": 3})
+    english = staff_client.post("/print/prescription/",
+                                {"leaflets": ["nephrostomy"], "language": "en-gb", "months": 3})
     expired = Prescription.objects.exclude(pk=prescription.pk).get()
     assert made.status_code == 200 and english.status_code == 302
+    form = "/procedures/nephrostomy/other-formats/"
     pages = [
         ("/print/prescription/", staff_client.get("/print/prescription/").content),
-        ("/print/prescription/ (errors)", staff_client.post("/print/prescription/", {"language": "ar"}).content),
+        ("/print/prescription/ (errors)",
+         staff_client.post("/print/prescription/", {"language": "ar"}).content),
         ("/print/prescription/<code>/", made.content),
         ("/ar/p/<code>/", client.get(f"/ar/p/{prescription.code}/").content),
-        ("/p/<code>/ (English)", client.get(english["Location"].replace("/print/prescription/", "/p/")).content),
+        ("/p/<code>/ (English)",
+         client.get(english["Location"].replace("/print/prescription/", "/p/")).content),
         ("/p/unknown/", client.get("/p/no-such-code/").content),
-        ("/procedures/nephrostomy/other-formats/", client.get("/procedures/nephrostomy/other-formats/").content),
-        ("/ar/procedures/nephrostomy/other-formats/", client.get("/ar/procedures/nephrostomy/other-formats/").content),
-        ("other-formats (errors)", client.post("/procedures/nephrostomy/other-formats/", {"formats": ["translation"]}).content),
-        ("other-formats (sent)", client.post("/procedures/nephrostomy/other-formats/", {"formats": ["audio"]}).content),
+        (form, client.get(form).content),
+        ("/ar" + form, client.get("/ar" + form).content),
+        ("other-formats (errors)", client.post(form, {"formats": ["translation"]}).content),
+        ("other-formats (sent)", client.post(form, {"formats": ["audio"]}).content),
     ]
     Prescription.objects.filter(pk=expired.pk).update(expires_on=datetime.date(2020, 1, 1))
     pages.append(("/p/<code>/ (expired)", client.get(f"/p/{expired.code}/").content))
     prescription.revoke()
     pages.append(("/ar/p/<code>/ (revoked)", client.get(f"/ar/p/{prescription.code}/").content))
-    assert b"<h1>Your leaflets</h1>" in pages[4][1] and b"This link no longer works" in pages[-1][1]
+    assert b"<h1>Your leaflets</h1>" in pages[4][1] and b"This link no longer works" in pages[-2][1]
+    assert "هذا الرابط لم يعد يعمل".encode() in pages[-1][1]  # "This link no longer works", in Arabic
     return pages
 
 

@@ -66,7 +66,9 @@ def text_sizes(content):
 
 
 @needs_pdf
-def test_the_large_print_pdf_has_18_point_body_text_and_nothing_under_16(client, make_procedure, make_draft, department):
+def test_the_large_print_pdf_has_18_point_body_text_and_nothing_under_16(
+    client, make_procedure, make_draft, department
+):
     procedure = make_procedure("kidney-biopsy", title="Kidney biopsy")
     department.procedures.add(procedure)
     paragraph = "A sentence of plain words that a patient reads before the procedure. " * 6
@@ -192,5 +194,6 @@ def test_staff_see_requests_and_marking_one_done_deletes_the_contact(patient, st
 
 def test_a_draft_has_no_request_form(client, make_procedure, make_draft):
     make_draft(make_procedure("secret-draft"))
-    assert client.get(reverse("procedures:request_format", args=["secret-draft"])).status_code == 404
-    assert client.post(reverse("procedures:request_format", args=["secret-draft"]), {"formats": ["audio"]}).status_code == 404
+    url = reverse("procedures:request_format", args=["secret-draft"])
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"formats": ["audio"]}).status_code == 404

@@ -47,6 +47,11 @@ def patient_url(prescription):
     return f"/p/{prescription.code}/"
 
 
+def staff_page(staff_client, prescription):
+    url = reverse("procedures:prescription_made", args=[prescription.code])
+    return staff_client.get(url).content.decode()
+
+
 # -- staff make one ------------------------------------------------------------------------
 
 
@@ -64,18 +69,21 @@ def test_staff_get_a_short_link_a_qr_code_and_a_dated_handout(staff_client, two_
 
     prescription = make_prescription(staff_client, ["kidney-biopsy", "nephrostomy"])
     assert len(prescription.code) == 12 and prescription.expires_on == six_months
-    page = staff_client.get(reverse("procedures:prescription_made", args=[prescription.code])).content.decode()
+    page = staff_page(staff_client, prescription)
     link = f"http://testserver/p/{prescription.code}/"
     assert f'<p class="prescription-handout__link" dir="ltr">{link}</p>' in page
     svg = re.search(r'<svg role="img".*?</svg>', page, re.DOTALL).group(0)
     drawn = re.search(r' d="([^"]+)"', svg).group(1)
-    assert drawn == re.search(r' d="([^"]+)"', segno.make_qr(link, error=qr.ERROR_LEVEL).svg_inline()).group(1)
+    expected = segno.make_qr(link, error=qr.ERROR_LEVEL).svg_inline()
+    assert drawn == re.search(r' d="([^"]+)"', expected).group(1)
     assert f"The link works until {six_months.day} {six_months:%B %Y}." in page
     assert "Kidney biopsy" in page and "Nephrostomy" in page
     assert "Kidney biopsy (IR-T001): version 1 [en]" in page  # the version given, for the record
 
 
-def test_a_prescription_needs_a_leaflet_and_offers_only_live_ones(staff_client, published, make_procedure, make_draft):
+def test_a_prescription_needs_a_leaflet_and_offers_only_live_ones(
+    staff_client, published, make_procedure, make_draft
+):
     make_draft(make_procedure("secret-draft", title="Secret draft procedure"))
     assert "Secret draft" not in staff_client.get(MAKE_URL).content.decode()
     response = staff_client.post(MAKE_URL, {"leaflets": ["secret-draft"], "language": "en-gb", "months": 6})
@@ -151,7 +159,8 @@ def test_it_opens_in_the_patients_language(patient, staff_client, two_leaflets):
     assert "خزعة الكلية" in page  # the approved translation's title
     assert f'href="/ar/procedures/kidney-biopsy/"' in page
     # The untranslated leaflet is shown in English, marked as such.
-    assert re.search(r'<h2 class="card__title" lang="en-GB" dir="ltr"><a href="/ar/procedures/nephrostomy/">', page)
+    english_title = '<h2 class="card__title" lang="en-GB" dir="ltr"><a href="/ar/procedures/nephrostomy/">'
+    assert english_title in page
 
     # Someone who chose English with the switcher gets English, and that page is never kept.
     patient.cookies["django_language"] = "en-gb"
@@ -162,7 +171,9 @@ def test_it_opens_in_the_patients_language(patient, staff_client, two_leaflets):
     assert patient.get(patient_url(prescription)).status_code == 302
 
 
-def test_the_last_day_works_and_the_day_after_answers_410_with_words(patient, staff_client, published, monkeypatch):
+def test_the_last_day_works_and_the_day_after_answers_410_with_words(
+    patient, staff_client, published, monkeypatch
+):
     prescription = make_prescription(staff_client, ["kidney-biopsy"])
     today = timezone.localdate()
     Prescription.objects.filter(pk=prescription.pk).update(expires_on=today)
@@ -195,8 +206,8 @@ def test_a_revoked_link_stops_at_once_even_when_cached(patient, staff_client, pu
     page = response.content.decode()
     assert "Your care team has stopped this link. You have not done anything wrong." in page
     assert "01632 960 555" in page  # the department's phone number
-    staff_page = staff_client.get(reverse("procedures:prescription_made", args=[prescription.code])).content.decode()
-    assert "This link has been revoked" in staff_page and "Send by email" not in staff_page
+    for_staff = staff_page(staff_client, prescription)
+    assert "This link has been revoked" in for_staff and "Send by email" not in for_staff
 
 
 def test_an_unknown_code_gets_a_clear_page(client, published):
@@ -227,7 +238,9 @@ def every_stored_value():
     return "\n".join(values)
 
 
-def test_nothing_personal_is_stored_when_the_link_is_sent(staff_client, published, department, caplog, settings):
+def test_nothing_personal_is_stored_when_the_link_is_sent(
+    staff_client, published, department, caplog, settings
+):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     prescription = make_prescription(staff_client, ["kidney-biopsy"], department=department.pk)
     address = "patient.person@example.net"
@@ -293,9 +306,10 @@ class RecordingTextMessages(sending.Sender):
 
 
 def test_an_sms_sender_plugs_in_through_the_setting(staff_client, published, settings):
-    settings.PRESCRIPTION_SENDERS = ["procedures.sending.EmailSender", "tests.test_prescriptions.RecordingTextMessages"]
+    settings.PRESCRIPTION_SENDERS = [
+        "procedures.sending.EmailSender", "tests.test_prescriptions.RecordingTextMessages"]
     prescription = make_prescription(staff_client, ["kidney-biopsy"])
-    page = staff_client.get(reverse("procedures:prescription_made", args=[prescription.code])).content.decode()
+    page = staff_page(staff_client, prescription)
     assert "Send by email" in page and "Send by text message" in page
     staff_client.post(reverse("procedures:prescription_send", args=[prescription.code]),
                       {"sender": "sms", "sms-to": "07700 900123"})

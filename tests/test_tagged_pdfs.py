@@ -83,11 +83,13 @@ def test_a_translation_pdf_declares_its_language(client, published):
 
 
 def test_the_large_print_pdf_and_a_clinic_pack_are_tagged_too(client, staff_client, published):
-    reader, catalog, elements = structure(client.get(reverse("procedures:leaflet_large_print", args=["kidney-biopsy"])).content)
+    large = client.get(reverse("procedures:leaflet_large_print", args=["kidney-biopsy"]))
+    reader, catalog, elements = structure(large.content)
     assert catalog["/Lang"] == "en-GB" and "large print" in reader.metadata.title
     assert len(tags(elements, "/H1")) == 1
 
-    pack = staff_client.post(reverse("procedures:pack"), {"title": "Biopsy clinic", "leaflets": ["kidney-biopsy"]})
+    pack = staff_client.post(reverse("procedures:pack"),
+                             {"title": "Biopsy clinic", "leaflets": ["kidney-biopsy"]})
     reader, catalog, elements = structure(pack.content)
     assert catalog["/Lang"] == "en-GB" and reader.metadata.title.startswith("Biopsy clinic")
     assert len(tags(elements, "/H1")) == 2  # the cover and the leaflet

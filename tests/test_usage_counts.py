@@ -126,7 +126,8 @@ def test_the_review_dashboard_shows_use_beside_feedback(patient, staff_client, p
     assert ('<th scope="col">Page views</th><th scope="col">PDF downloads</th>'
             '<th scope="col">Large-print PDF downloads</th><th scope="col">Clinic pack prints</th>'
             '<th scope="col">QR check scans</th><th scope="col">Prescription opens</th>') in page
-    assert "<tr><td>Kidney biopsy v1</td><td>2</td><td>0</td><td>0</td><td>0</td><td>1</td><td>0</td></tr>" in page
+    assert ("<tr><td>Kidney biopsy v1</td><td>2</td><td>0</td><td>0</td><td>0</td><td>1</td><td>0</td></tr>"
+            in page)
     # Counts older than the window are left out.
     UsageCount.objects.update(day=timezone.localdate() - datetime.timedelta(days=30))
     page = staff_client.get(reverse("admin:procedures_leafletversion_dashboard")).content.decode()
