@@ -277,3 +277,12 @@ PUBLIC_PAGE_STALE_IF_ERROR = 24 * 60 * 60  # a CDN may show leaflets while the s
 if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
     # Per process; the default 300 entries is fewer pages than a large library has.
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 2000)
+
+# -- Reaching the patient --------------------------------------------------------------------
+# Usage counts (procedures/usage.py) wait in each process's memory and are written in one
+# statement at most this often (and when the process stops), instead of a write per request.
+USAGE_FLUSH_SECONDS = int(os.environ.get("IR_USAGE_FLUSH_SECONDS", "60"))
+# How an information prescription's link can be sent to a patient (procedures/sending.py).
+# Email through Django's email settings above; add an SMS sender's dotted path to offer SMS.
+# The address or number is used for one message and never stored.
+PRESCRIPTION_SENDERS = envlist("IR_PRESCRIPTION_SENDERS", "procedures.sending.EmailSender")

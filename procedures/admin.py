@@ -12,7 +12,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -27,8 +27,9 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import history, workflow
 from .models import (
-    DEFAULT_LANGUAGE, Category, ClinicPack, Department, Feedback, GlossaryTerm, LeafletVersion,
-    Procedure, WorkflowEvent, fingerprint, translation_languages,
+    DEFAULT_LANGUAGE, Category, ClinicPack, Department, Feedback, FormatRequest, GlossaryTerm,
+    LeafletVersion, PrescribedLeaflet, Prescription, Procedure, UsageCount, WorkflowEvent,
+    fingerprint, translation_languages,
 )
 from .readability import measure
 from .sections import SECTION_FIELDS, SECTIONS
@@ -84,6 +85,8 @@ class ReviewDueFilter(admin.SimpleListFilter):
             )
         return queryset
 
+
+USAGE_DAYS = 30  # the review dashboard's usage counts cover this many days, today included
 
 # Each workflow button: (step in procedures/workflow.py, button label, message on success,
 # comment rule)
@@ -462,7 +465,22 @@ class LeafletVersionAdmin(SimpleHistoryAdmin):
             "recent_comments": Feedback.objects.exclude(comment="").select_related("version__procedure")[:20],
             "feedback_rows": [v for v in live if v.useful_yes or v.useful_no],
             "translations_behind": self._translations_behind(live),
+            "usage_days": USAGE_DAYS, "usage_kinds": UsageCount.Kind.choices,
+            "usage_rows": self._usage_rows(live, today),
         })
+
+    @staticmethod
+    def _usage_rows(live, today):
+        """[(version, [count of each kind…]), …] over the last USAGE_DAYS days, for live versions
+        that were used, most used first. One query."""
+        totals = {}
+        for row in UsageCount.objects.filter(
+            version__in=[v.pk for v in live], day__gt=today - datetime.timedelta(days=USAGE_DAYS)
+        ).values("version_id", "kind").annotate(total=Sum("count")):
+            totals.setdefault(row["version_id"], {})[row["kind"]] = row["total"]
+        rows = [(v, [totals[v.pk].get(kind, 0) for kind, _label in UsageCount.Kind.choices])
+                for v in live if v.pk in totals]
+        return sorted(rows, key=lambda row: (-sum(row[1]), row[0].procedure.title))
 
     @staticmethod
     def _translations_behind(live):
@@ -584,3 +602,114 @@ class StaffAccountAdmin(UserAdmin):
 
 admin.site.unregister(get_user_model())
 admin.site.register(get_user_model(), StaffAccountAdmin)
+
+
+# -- reaching the patient ------------------------------------------------------------------
+
+
+class PrescribedLeafletInline(admin.TabularInline):
+    model = PrescribedLeaflet
+    fields = ["procedure", "version_given"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Prescription)
+class PrescriptionAdmin(admin.ModelAdmin):
+    """Made on /print/prescription/; here staff find one by its code and revoke it."""
+
+    list_display = ["code", "state_label", "created_at", "expires_on", "language", "department",
+                    "leaflet_count"]
+    list_filter = ["department", "language", "expires_on"]
+    search_fields = ["code"]
+    readonly_fields = ["code", "state_label", "language", "department", "created_at", "expires_on",
+                       "revoked_at"]
+    fields = readonly_fields
+    inlines = [PrescribedLeafletInline]
+    actions = ["revoke"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related("department")
+        return queryset.annotate(leaflet_total=Count("leaflets"))
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="state")
+    def state_label(self, obj):
+        return {"works": "Works", "expired": "Expired", "revoked": "Revoked"}[obj.state]
+
+    @admin.display(description="leaflets")
+    def leaflet_count(self, obj):
+        return obj.leaflet_total
+
+    @admin.action(description="Revoke: the link stops working at once", permissions=["change"])
+    def revoke(self, request, queryset):
+        revoked = [prescription for prescription in queryset if not prescription.revoked_at]
+        for prescription in revoked:
+            prescription.revoke()
+        self.message_user(request, f"Revoked {len(revoked)} link(s). Patients who open them are told "
+                                   "to ask the department.")
+
+
+@admin.register(FormatRequest)
+class FormatRequestAdmin(admin.ModelAdmin):
+    """Patients' requests for Easy Read, audio, Braille, BSL, an interpreter or a translation."""
+
+    list_display = ["created_at", "leaflet", "department", "formats", "language", "has_contact", "done_at"]
+    list_filter = [("done_at", admin.EmptyFieldListFilter), "department", "easy_read", "audio", "braille",
+                   "bsl", "interpreter", "translation"]
+    search_fields = ["version__procedure__title", "language"]
+    readonly_fields = ["version", "department", "formats", "language", "contact", "created_at", "done_at"]
+    fields = readonly_fields
+    actions = ["mark_done"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("version__procedure", "department")
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="leaflet")
+    def leaflet(self, obj):
+        return f"{obj.version.procedure.title} v{obj.version.number} [{obj.version.language}]"
+
+    @admin.display(description="asked for")
+    def formats(self, obj):
+        return ", ".join(obj.format_labels())
+
+    @admin.display(description="contact given", boolean=True)
+    def has_contact(self, obj):
+        return bool(obj.contact)
+
+    @admin.action(description="Mark as done (deletes the contact details)", permissions=["change"])
+    def mark_done(self, request, queryset):
+        open_requests = list(queryset.filter(done_at=None))
+        for format_request in open_requests:
+            format_request.mark_done()
+        self.message_user(request, f"Marked {len(open_requests)} request(s) done; their contact details "
+                                   "are deleted.")
+
+
+@admin.register(UsageCount)
+class UsageCountAdmin(admin.ModelAdmin):
+    """The counts behind the dashboard, day by day. Written by procedures/usage.py only."""
+
+    list_display = ["day", "version", "kind", "count"]
+    list_filter = ["kind", "day", "version__language"]
+    search_fields = ["version__procedure__title", "version__procedure__resource_number"]
+    list_select_related = ["version__procedure"]
+    date_hierarchy = "day"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -48,6 +48,10 @@ costs at most one query and no rendering (304). Last-Modified is when the token 
 `public, max-age=PUBLIC_PAGE_MAX_AGE, stale-while-revalidate=…, stale-if-error=…`: a CDN may
 keep a page that long after a change, so keep the max-age short.
 
+Usage counts: a page served from the cache counts as the rendered one did. The view's marks
+(procedures/usage.py) are stored with the page, and both paths call usage.count(), which
+costs no SQL (counts are written in batches). A 304 is not counted.
+
 Never stored, never marked public
 ---------------------------------
 - requests with a session or messages cookie or an Authorization header (staff, who may see
@@ -81,6 +85,8 @@ from django.utils.cache import (
 from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date, quote_etag
 from django.utils.translation import get_language
+
+from . import usage
 
 logger = logging.getLogger(__name__)
 
@@ -302,7 +308,10 @@ def _cache_get(key):
 
 
 def _cache_set(key, response):
-    stored = (response.status_code, response.content, [(h, response[h]) for h in KEPT_HEADERS if h in response])
+    # With what the answer counts as (procedures/usage.py), so a page served from the cache
+    # is counted like one just rendered.
+    headers = [(h, response[h]) for h in KEPT_HEADERS if h in response]
+    stored = (response.status_code, response.content, headers, usage.marks(response))
     try:
         cache.set(key, stored, timeout=settings.PAGE_CACHE_SECONDS)
     except Exception:
@@ -310,10 +319,11 @@ def _cache_set(key, response):
 
 
 def _from_cache(stored):
-    status, content, headers = stored
+    status, content, headers, marks = stored
     response = HttpResponse(content, status=status)
     for header, value in headers:
         response[header] = value
+    response.usage = marks
     return response
 
 
@@ -333,6 +343,7 @@ def public_page(view=None, *, store=True):
         if _is_personal(request):
             response = view(request, *args, **kwargs)
             _mark_private(response)
+            usage.count(request, response)
             return response
 
         token, changed_at = library_state()
@@ -359,10 +370,12 @@ def public_page(view=None, *, store=True):
                 return response
             if not _shareable(request, response):
                 _mark_private(response)
+                usage.count(request, response)
                 return response
             if store:
                 _cache_set(key, response)
         _mark_public(response, etag, last_modified)
+        usage.count(request, response)  # the hit path and the miss path alike
         return response
 
     wrapper.public_page = True  # tests/test_caching.py checks every public address has it

@@ -10,6 +10,7 @@ import datetime
 import hashlib
 import json
 import re
+import secrets
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
@@ -777,3 +778,166 @@ class RequestCount(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.count} since {self.window:%Y-%m-%d %H:%M}"
+
+
+# -- reaching the patient: information prescriptions, other formats, usage counts ----------
+
+PRESCRIPTION_MONTHS = 6  # how long a prescription link works unless staff choose otherwise
+
+
+def new_prescription_code():
+    """9 random bytes as 12 URL-safe characters: 72 bits, far beyond guessing, short enough
+    to type from paper."""
+    return secrets.token_urlsafe(9)
+
+
+class Prescription(models.Model):
+    """An information prescription: a set of leaflets clinic staff chose for one patient, behind
+    a short link (/p/<code>/) and a QR code.
+
+    Nothing here says who the patient is: no name, no contact details, no appointment. The
+    code is the only key; it expires, and staff can revoke it. Each leaflet keeps the version
+    first given, so the page can say when it has been updated since.
+    """
+
+    code = models.CharField(max_length=16, unique=True, default=new_prescription_code, editable=False)
+    language = models.CharField(
+        max_length=10, default=DEFAULT_LANGUAGE, editable=False,
+        help_text="The patient's language: the link opens the leaflets in it.",
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.SET_NULL, null=True, blank=True, related_name="prescriptions",
+        help_text="Whose phone numbers the patient sees.",
+    )
+    procedures = models.ManyToManyField(Procedure, through="PrescribedLeaflet", related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_on = models.DateField(help_text="The link works until the end of this day.")
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "information prescription"
+
+    def __str__(self):
+        return f"{self.code} ({self.state})"
+
+    def get_absolute_url(self):
+        return reverse("procedures:prescription", args=[self.code])
+
+    @property
+    def state(self):
+        """"works", "expired" (after the end of expires_on, local time) or "revoked"."""
+        if self.revoked_at:
+            return "revoked"
+        return "expired" if self.expires_on < timezone.localdate() else "works"
+
+    def revoke(self):
+        """Stop the link working, at once: its page may be in the page cache, so the library
+        generation moves on (a rare step, like a new phone number). Creating a prescription
+        does not need that: nothing was cached for a code that did not exist."""
+        from .caching import library_changed
+
+        if not self.revoked_at:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
+            library_changed()
+
+
+class PrescribedLeaflet(models.Model):
+    """One leaflet of a prescription, and the version the patient was given first."""
+
+    prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="leaflets")
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="+")
+    version_given = models.ForeignKey(LeafletVersion, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["prescription", "procedure"], name="one_leaflet_once_per_prescription"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.procedure.title} (given v{self.version_given.number})"
+
+
+class FormatRequest(models.Model):
+    """A patient's request for a leaflet in another format or language, for the department.
+
+    It holds only what the patient chose to write: the contact box is optional, and marking
+    the request done deletes it.
+    """
+
+    FORMATS = [
+        ("easy_read", "Easy Read"),
+        ("audio", "Audio"),
+        ("braille", "Braille"),
+        ("bsl", "British Sign Language (BSL)"),
+        ("interpreter", "An interpreter"),
+        ("translation", "A translation into another language"),
+    ]
+
+    version = models.ForeignKey(LeafletVersion, on_delete=models.PROTECT, related_name="format_requests")
+    department = models.ForeignKey(
+        Department, on_delete=models.SET_NULL, null=True, blank=True, related_name="format_requests"
+    )
+    easy_read = models.BooleanField("Easy Read", default=False)
+    audio = models.BooleanField(default=False)
+    braille = models.BooleanField(default=False)
+    bsl = models.BooleanField("BSL", default=False)
+    interpreter = models.BooleanField(default=False)
+    translation = models.BooleanField(default=False)
+    language = models.CharField(max_length=100, blank=True, help_text="The language asked for, if any.")
+    contact = models.TextField(
+        blank=True, max_length=300,
+        help_text="How the patient asked to be contacted, if they did. Deleted when marked done.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["done_at", "-created_at"]  # open requests first, newest first
+
+    def __str__(self):
+        return f"{', '.join(self.format_labels()) or 'Request'} for {self.version}"
+
+    def format_labels(self):
+        return [label for field, label in self.FORMATS if getattr(self, field)]
+
+    def mark_done(self):
+        self.done_at, self.contact = timezone.now(), ""
+        self.save(update_fields=["done_at", "contact"])
+
+
+class UsageCount(models.Model):
+    """How often a version was used on one day, in one way: counts only, no visitor is told
+    apart from another (no cookie, no address). procedures/usage.py keeps them."""
+
+    class Kind(models.TextChoices):
+        PAGE_VIEW = "page_view", "page views"
+        PDF_DOWNLOAD = "pdf_download", "PDF downloads"
+        LARGE_PRINT = "large_print", "large-print PDF downloads"
+        PACK_PRINT = "pack_print", "clinic pack prints"
+        QR_CHECK = "qr_check", "QR check scans"
+        PRESCRIPTION_OPEN = "prescription_open", "prescription opens"
+
+    version = models.ForeignKey(LeafletVersion, on_delete=models.PROTECT, related_name="usage_counts")
+    day = models.DateField()
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day", "version", "kind"]
+        constraints = [
+            # The target of usage.flush()'s INSERT … ON CONFLICT: one row per version, day and kind.
+            models.UniqueConstraint(fields=["version", "day", "kind"], name="one_count_per_version_day_kind"),
+        ]
+        indexes = [
+            # The review dashboard sums the last 30 days.
+            models.Index(fields=["day"], name="usage_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.version} on {self.day}: {self.count} {self.get_kind_display()}"

@@ -85,8 +85,10 @@ if AVAILABLE:
 def render(html, base_url):
     """PDF bytes. `base_url` (the site's address) makes relative links in the PDF clickable."""
     document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=LocalFileFetcher())
-    # Tagged PDF: screen readers can follow headings and lists in the file.
-    return document.write_pdf(pdf_tags=True)
+    # PDF/UA-1 (tagged): screen readers follow the headings, lists and links, read pictures'
+    # alt text and the QR code's title, and use the document's language (<html lang>) and
+    # title (<title>, shown instead of the file name). Checked in tests/test_tagged_pdfs.py.
+    return document.write_pdf(pdf_variant="pdf/ua-1")
 
 
 @functools.cache
@@ -99,10 +101,11 @@ def layout_fingerprint():
     return digest.hexdigest()[:12]
 
 
-def leaflet_cache_key(version, departments, site_url):
+def leaflet_cache_key(version, departments, site_url, variant=""):
     """A published version never changes, but what is printed around it can: the procedure's
     title, the departments' contact details, the site address in the QR code and the layout.
     All of them are in the key, so nothing ever needs purging: a change simply makes a new key.
+    `variant` names another layout of the same leaflet ("large-print").
     """
     procedure = version.procedure
     # A translation's printout also says whether the English leaflet (views._current_version
@@ -116,4 +119,4 @@ def leaflet_cache_key(version, departments, site_url):
         *[(d.slug, d.name, d.site, d.phone, d.email, d.opening_hours) for d in departments],
     ]
     fingerprint = hashlib.sha256(repr(printed).encode()).hexdigest()[:16]
-    return f"leaflet-pdf:{version.pk}:v{version.number}:{fingerprint}"
+    return f"leaflet-pdf:{version.pk}:v{version.number}:{variant + ':' if variant else ''}{fingerprint}"

@@ -1,12 +1,16 @@
-"""Forms behind the clinic printouts. Neither stores anything: they only shape one PDF."""
+"""Forms behind the clinic printouts and information prescriptions. None asks anything about
+the patient: the printouts store nothing, and a prescription stores only the leaflets chosen."""
 
 from itertools import groupby
 
 from django import forms
-from django.utils.translation import gettext, gettext_lazy as _
+from django.conf import settings
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import get_language_info, gettext, gettext_lazy as _, ngettext
 
 from . import fasting
-from .models import DEFAULT_LANGUAGE, Department, LeafletVersion
+from .models import DEFAULT_LANGUAGE, PRESCRIPTION_MONTHS, Department, LeafletVersion, add_months
 
 
 class AppointmentForm(forms.Form):
@@ -54,12 +58,10 @@ class AppointmentForm(forms.Form):
         return cleaned
 
 
-class PackForm(forms.Form):
-    title = forms.CharField(
-        label=_("Pack title"),
-        max_length=100,
-        help_text=_("Printed on the cover, for example “Tuesday biopsy clinic”."),
-    )
+class LeafletChoiceForm(forms.Form):
+    """Ticked live leaflets, grouped by body area, and an optional department: what a clinic
+    pack and an information prescription both start from."""
+
     leaflets = forms.MultipleChoiceField(
         label=_("Leaflets"),
         widget=forms.CheckboxSelectMultiple,
@@ -74,7 +76,7 @@ class PackForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Only live English versions: a draft can never reach a pack.
+        # Only live English versions: a draft can never reach a pack or a prescription.
         self.versions = {
             v.procedure.slug: v
             for v in LeafletVersion.objects.live(DEFAULT_LANGUAGE)
@@ -95,6 +97,20 @@ class PackForm(forms.Form):
 
         return [(name, list(group)) for name, group in groupby(self["leaflets"], key=category)]
 
+    def chosen_versions(self):
+        """The ticked leaflets in the order of the list, whatever order they were ticked in."""
+        chosen = set(self.cleaned_data["leaflets"])
+        return [v for slug, v in self.versions.items() if slug in chosen]
+
+
+class PackForm(LeafletChoiceForm):
+    title = forms.CharField(
+        label=_("Pack title"),
+        max_length=100,
+        help_text=_("Printed on the cover, for example “Tuesday biopsy clinic”."),
+    )
+    field_order = ["title", "leaflets", "department"]
+
     def fill_from(self, saved):
         """Start the form from a saved pack; leaflets no longer published simply drop out."""
         self.initial.update(
@@ -103,7 +119,37 @@ class PackForm(forms.Form):
             leaflets=[slug for slug in saved.procedures.values_list("slug", flat=True) if slug in self.versions],
         )
 
-    def chosen_versions(self):
-        """The ticked leaflets in the order of the list, whatever order they were ticked in."""
-        chosen = set(self.cleaned_data["leaflets"])
-        return [v for slug, v in self.versions.items() if slug in chosen]
+
+class PrescriptionForm(LeafletChoiceForm):
+    """An information prescription: leaflets, the patient's language and how long the link
+    works. Deliberately nothing about the patient."""
+
+    MONTHS = [1, 3, PRESCRIPTION_MONTHS, 12]
+
+    language = forms.ChoiceField(
+        label=_("The patient's language"),
+        help_text=_("The link opens the leaflets in this language where a translation is approved, "
+                    "and in English where not."),
+    )
+    months = forms.TypedChoiceField(
+        label=_("How long the link works"), coerce=int, initial=PRESCRIPTION_MONTHS,
+    )
+    field_order = ["leaflets", "department", "language", "months"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].empty_label = _("No department: each leaflet shows its own")
+        self.fields["department"].label = _("Department (optional)")
+        self.fields["language"].choices = [(code, _language_label(code)) for code, _ in settings.LANGUAGES]
+        today = timezone.localdate()
+        self.fields["months"].choices = [
+            (months, ngettext("%(months)s month, until %(date)s", "%(months)s months, until %(date)s", months)
+             % {"months": months, "date": date_format(add_months(today, months), "j F Y")})
+            for months in self.MONTHS
+        ]
+
+
+def _language_label(code):
+    """"Arabic (العربية)": the name staff read, and the one the patient may point to."""
+    info = get_language_info(code.split("-")[0])  # "English", not "British English"
+    return info["name"] if info["name_local"] == info["name"] else f"{info['name']} ({info['name_local']})"

@@ -13,8 +13,8 @@ from django.utils.text import slugify
 from django.utils.translation import get_language, gettext as _
 from django.views.decorators.cache import never_cache
 
-from . import fasting, pdf
-from .models import DEFAULT_LANGUAGE, ClinicPack, LeafletVersion, content_language
+from . import fasting, pdf, usage
+from .models import DEFAULT_LANGUAGE, ClinicPack, LeafletVersion, UsageCount, content_language
 from .print_forms import AppointmentForm, PackForm
 from .views import _current_version, _departments_for, _translation_notes
 
@@ -60,24 +60,29 @@ def _departments_shown(request, procedure):
     return [d for d in departments if d.slug == chosen] or departments
 
 
-def leaflet_pdf(request, slug):
+def leaflet_pdf(request, slug, large_print=False):
+    """The leaflet as an A4 PDF; `large_print` for the large-print one: the same templates and
+    text with css/large-print.css on top (18 pt body text)."""
     version = _current_version(slug)
     if not pdf.AVAILABLE:
         return _pdf_unavailable(request, version.procedure)
     departments = _departments_shown(request, version.procedure)
-    key = pdf.leaflet_cache_key(version, departments, _site_url(request))
+    variant = "large-print" if large_print else ""
+    key = pdf.leaflet_cache_key(version, departments, _site_url(request), variant=variant)
     document = cache.get(key)
     if document is None:
         # Two first requests at once both render; the result is identical, so that is harmless.
         html = render_to_string(
             "print/pdf.html",
             {"version": version, "procedure": version.procedure, "departments": departments,
-             **_translation_notes(version)},
+             "large_print": large_print, **_translation_notes(version)},
             request=request,
         )
         document = pdf.render(html, _site_url(request))
         cache.set(key, document, timeout=PDF_CACHE_SECONDS)
-    return _pdf_response(document, _filename(version))
+    response = _pdf_response(document, _filename(version, f"-{variant}" if variant else ""))
+    kind = UsageCount.Kind.LARGE_PRINT if large_print else UsageCount.Kind.PDF_DOWNLOAD
+    return usage.mark(response, kind, [version])
 
 
 def check(request, resource, number):
@@ -104,12 +109,14 @@ def check(request, resource, number):
         retired_at = version.retired_at or LeafletVersion.objects.filter(
             procedure=version.procedure, language=DEFAULT_LANGUAGE, status=LeafletVersion.Status.WITHDRAWN
         ).order_by("-retired_at").values_list("retired_at", flat=True).first()
-    return render(
+    response = render(
         request,
         "procedures/check.html",
         {"version": version, "procedure": version.procedure, "current": current, "state": state,
          "retired_at": retired_at},
     )
+    # The printed version is counted, not the current one: it shows which old copies are still about.
+    return usage.mark(response, UsageCount.Kind.QR_CHECK, [version])
 
 
 @never_cache  # the page holds an appointment time: no browser or proxy may keep a copy
@@ -197,4 +204,7 @@ def pack(request):
         request=request,
     )
     document = pdf.render(html, _site_url(request))
-    return _pdf_response(document, f"clinic-pack-{slugify(title) or 'leaflets'}.pdf")
+    response = _pdf_response(document, f"clinic-pack-{slugify(title) or 'leaflets'}.pdf")
+    printed = [leaflet["version"] for leaflet in leaflets]
+    usage.count(request, usage.mark(response, UsageCount.Kind.PACK_PRINT, printed))
+    return response

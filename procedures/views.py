@@ -20,9 +20,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 
 from . import search as search_backend
+from . import usage
 from .context_processors import site
 from .models import (
-    DEFAULT_LANGUAGE, Category, Department, GlossaryTerm, LeafletVersion, Procedure,
+    DEFAULT_LANGUAGE, Category, Department, GlossaryTerm, LeafletVersion, Procedure, UsageCount,
     content_language, interface_language,
 )
 
@@ -38,13 +39,30 @@ def _current_version(slug):
     carries `english`, the live English version, so the page can say that a translation is
     behind it or that the leaflet is not translated, and `live_languages` for hreflang links.
     """
-    language = content_language(get_language())
-    live = LeafletVersion.objects.live().filter(procedure__slug=slug).select_related(
-        "procedure__category", "approver", "translation_of"
-    )
-    by_language = {version.language: version for version in live}
+    by_language = {version.language: version for version in _live_versions().filter(procedure__slug=slug)}
     if not by_language:
         raise Http404("No live leaflet")
+    return _shown(by_language, content_language(get_language()))
+
+
+def _current_versions(procedure_ids, language=None):
+    """_current_version for several leaflets in one query: {procedure id: the version shown},
+    in `language` (the page's, by default) where a translation is live, else in English.
+    Leaflets with no live English version are left out, as _current_version answers 404."""
+    language = language or content_language(get_language())
+    by_procedure = {}
+    for version in _live_versions().filter(procedure_id__in=procedure_ids):
+        by_procedure.setdefault(version.procedure_id, {})[version.language] = version
+    return {procedure_id: _shown(by_language, language) for procedure_id, by_language in by_procedure.items()}
+
+
+def _live_versions():
+    return LeafletVersion.objects.live().select_related("procedure__category", "approver", "translation_of")
+
+
+def _shown(by_language, language):
+    """Of one leaflet's live versions by language (English always among them: live() keeps a
+    translation only beside its live English leaflet), the one to show in `language`."""
     shown = by_language.get(language, by_language[DEFAULT_LANGUAGE])
     shown.english = by_language[DEFAULT_LANGUAGE]
     shown.live_languages = sorted(by_language, key=lambda code: (code != DEFAULT_LANGUAGE, code))
@@ -168,7 +186,7 @@ def category(request, slug):
 
 def leaflet(request, slug):
     version = _current_version(slug)
-    return render(
+    response = render(
         request,
         "procedures/leaflet.html",
         {
@@ -179,6 +197,7 @@ def leaflet(request, slug):
             **_translation_notes(version),
         },
     )
+    return usage.mark(response, UsageCount.Kind.PAGE_VIEW, [version])
 
 
 def _alternates(version):
@@ -212,7 +231,7 @@ def leaflet_version(request, slug, number):
              "departments": _departments_for(version.procedure)},
             status=410,
         )
-    return render(
+    response = render(
         request,
         "procedures/leaflet.html",
         {
@@ -223,6 +242,7 @@ def leaflet_version(request, slug, number):
             "archived": True,
         },
     )
+    return usage.mark(response, UsageCount.Kind.PAGE_VIEW, [version])
 
 
 def leaflet_print(request, slug):

@@ -35,7 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .caching import library_changed
-from .models import DEFAULT_LANGUAGE, LeafletVersion, Procedure, WorkflowEvent, translation_languages
+from .models import LeafletVersion, Procedure, WorkflowEvent, translation_languages
 
 Status = LeafletVersion.Status
 

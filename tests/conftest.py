@@ -17,6 +17,9 @@ def _isolated_files(settings, tmp_path):
     # Uploads and the outage contacts file go to a temporary folder, never the repo.
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.OUTAGE_CONTACTS_FILE = tmp_path / "var" / "outage-contacts.json"
+    # Usage counts are written once a minute from inside a request; a test that counts them
+    # writes them itself (usage.flush()), so no test's query count depends on its speed.
+    settings.USAGE_FLUSH_SECONDS = 24 * 60 * 60
     # Real password hashing costs ~0.3 s per user; tests make many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Production's hashed static files need collectstatic first; tests read static/ directly.
@@ -43,10 +46,14 @@ def _empty_cache():
     # cached by an earlier test could otherwise match a later test's different leaflet.
     from django.core.cache import cache
 
+    from procedures import usage
     from procedures.caching import forget_library_state
 
     cache.clear()
     forget_library_state()  # the library token each process keeps between requests
+    usage.forget()  # usage counts not yet written name versions of another test's database
+    yield
+    usage.forget()
 
 
 def admin_form_data(version, **changes):

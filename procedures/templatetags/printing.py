@@ -12,12 +12,15 @@ register = template.Library()
 
 
 @register.inclusion_tag("partials/pdf_link.html")
-def pdf_link(procedure, on_print_view=False):
-    """The link to the PDF, or, on a server without WeasyPrint, a sentence saying so."""
+def pdf_link(procedure, on_print_view=False, large_print=False):
+    """The link to the PDF (or the large-print PDF), or, on a server without WeasyPrint, a
+    sentence saying so."""
     return {
         "available": pdf.AVAILABLE,
         "on_print_view": on_print_view,
-        "url": reverse("procedures:leaflet_pdf", args=[procedure.slug]),
+        "large_print": large_print,
+        "url": reverse("procedures:leaflet_large_print" if large_print else "procedures:leaflet_pdf",
+                       args=[procedure.slug]),
         "print_url": reverse("procedures:leaflet_print", args=[procedure.slug]),
     }
 
