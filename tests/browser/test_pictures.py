@@ -9,10 +9,10 @@ import pytest
 from django.contrib.auth.models import Group
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
-from pypdf import PdfReader
 
 from tests.browser.conftest import assert_accessible
 from tests.browser.test_approval import PASSWORD, roles, sign_in
+from tests.test_pictures import drawn_pictures
 
 pytestmark = pytest.mark.browser
 
@@ -74,6 +74,7 @@ def test_an_uploaded_picture_reaches_patients_on_screen_on_paper_and_in_the_pdf(
 
     preview = editor.locator("xpath=following-sibling::div[contains(@class, 'markdownx-preview')]")
     assert_picture_shows(preview.get_by_role("img", name=ALT))
+    expect(preview.locator("figure figcaption")).to_have_text(ALT)
     page.get_by_role("button", name="Save and continue editing").click()
     expect(page.get_by_text("was changed successfully")).to_be_visible()
 
@@ -96,7 +97,7 @@ def test_an_uploaded_picture_reaches_patients_on_screen_on_paper_and_in_the_pdf(
     page.context.clear_cookies()
     page.goto(site + "/procedures/nephrostomy/")
     getting_ready = page.locator('section[aria-labelledby="before"] .prose')
-    figure = getting_ready.locator("figure")
+    figure = getting_ready.locator(":scope > figure:first-child")
     expect(figure.locator("figcaption")).to_have_text(ALT)
     assert_picture_shows(figure.get_by_role("img", name=ALT))
     expect(getting_ready.locator(":scope > p").first).to_have_text(re.compile(r"^Many nephrostomies are done urgently"))
@@ -108,5 +109,5 @@ def test_an_uploaded_picture_reaches_patients_on_screen_on_paper_and_in_the_pdf(
 
     response = page.request.get(site + "/procedures/nephrostomy/leaflet.pdf")
     assert response.ok and response.headers["content-type"] == "application/pdf"
-    pictures = [image for pdf_page in PdfReader(io.BytesIO(response.body())).pages for image in pdf_page.images]
-    assert [picture.image.size for picture in pictures] == [SIZE]
+    # Drawn once, at its own size (240 CSS pixels are 180 points), read back with pypdf.
+    assert [(size, width) for _, size, width, _ in drawn_pictures(response.body())] == [(SIZE, 180)]
