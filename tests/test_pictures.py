@@ -166,6 +166,17 @@ def test_a_picture_inside_a_link_or_a_list_stays_where_it_is():
     assert "<li><img" in listed
 
 
+def test_a_word_list_term_in_a_caption_is_linked_in_the_text_instead():
+    """The caption repeats the alt text, hidden from screen readers: a link there would be a
+    control they cannot reach, so the term's first use in the text gets the link."""
+    from procedures.markdown import link_glossary
+
+    html = render_markdown(f"![A nephrostomy tube]({PICTURE})\n\nThe nephrostomy drains urine.")
+    linked = link_glossary(html, [("nephrostomy", "nephrostomy", "")], set())
+    assert '<figcaption aria-hidden="true">A nephrostomy tube</figcaption>' in linked
+    assert '<p>The <a class="glossary-term" href="/glossary/#nephrostomy">nephrostomy</a> drains urine.</p>' in linked
+
+
 @pytest.mark.parametrize("src", [
     "https://tracker.example/pixel.png", "//tracker.example/pixel.png", "/static/img/x.png",
     "/media/../admin/", "/media/leaflet-images/../../admin/x.png", "data:image/png;base64,iVBORw0KGgo=",
