@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
@@ -15,7 +17,7 @@ urlpatterns = [
     # Pictures nurses upload, served by the app on a laptop and in production alike: why, in
     # procedures/pictures.py. Only a picture's file name matches; anything else is a 404.
     re_path(
-        rf"^{settings.MEDIA_URL.lstrip('/')}{settings.MARKDOWNX_MEDIA_PATH}(?P<name>{pictures.NAME_PATTERN})$",
+        rf"^{re.escape(settings.MEDIA_URL.lstrip('/') + settings.MARKDOWNX_MEDIA_PATH)}(?P<name>{pictures.NAME_PATTERN})$",
         pictures.leaflet_picture,
         name="leaflet_picture",
     ),

@@ -10,7 +10,6 @@ figure of its own between the paragraph's text before and after it (see _Picture
 
 import html
 import re
-
 import xml.etree.ElementTree as etree
 
 import markdown as python_markdown
@@ -19,6 +18,8 @@ from django.conf import settings
 from django.urls import reverse
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
+
+from .pictures import NAME_PATTERN as PICTURE_NAME
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "h3", "h4", "strong", "em", "b", "i", "ul", "ol", "li", "a", "img",
@@ -52,7 +53,7 @@ class _PicturesAsFigures(Treeprocessor):
     before the next sentence, where Markdown would run the picture into the text ("…tube" +
     "Many nephrostomies…"). Splitting here makes every such case read right. The caption is
     the alt text, hidden from screen readers (as Pandoc does) so they read it once, not twice.
-    Pictures inside a link, a list item or a table cell stay where they are.
+    A picture inside a link or emphasis, a table cell or a one-line list item stays inline.
     """
 
     def run(self, root):
@@ -72,8 +73,9 @@ class _PicturesAsFigures(Treeprocessor):
             following, child.tail = child.tail, None
             figure = etree.Element("figure")
             figure.append(child)
-            caption = etree.SubElement(figure, "figcaption", {"aria-hidden": "true"})
-            caption.text = child.get("alt", "")
+            if child.get("alt", "").strip():  # none yet in the live preview of a fresh drop
+                caption = etree.SubElement(figure, "figcaption", {"aria-hidden": "true"})
+                caption.text = child.get("alt")
             pieces.append(figure)
             current = etree.Element("p")
             current.text = following
@@ -105,14 +107,11 @@ class _LeafletExtension(Extension):
         md.treeprocessors.register(_DemoteHeadings(md), "demote_headings", 5)
 
 
-# A picture the editor uploaded: MEDIA_URL, the upload folder, one file name (as
-# procedures/pictures.py serves it). No other address, not even elsewhere on this site.
-_UPLOADED_PICTURE = re.compile(r"[A-Za-z0-9_-]+\.(?:png|jpe?g|gif|webp)", re.IGNORECASE)
-
-
 def is_uploaded_picture(src):
+    """A picture the editor uploaded, at the address procedures/pictures.py serves: no other
+    address, not even elsewhere on this site."""
     prefix = settings.MEDIA_URL + settings.MARKDOWNX_MEDIA_PATH
-    return src.startswith(prefix) and bool(_UPLOADED_PICTURE.fullmatch(src.removeprefix(prefix)))
+    return src.startswith(prefix) and bool(re.fullmatch(PICTURE_NAME, src.removeprefix(prefix)))
 
 
 def _keep_attribute(tag, name, value):

@@ -1,9 +1,9 @@
 """The pictures nurses upload into leaflets, served by the app at /media/leaflet-images/<name>.
 
-Why the app and not the proxy: the portal runs behind "any proxy", and a picture that only
-shows once someone has configured nginx (with an `alias` that is safe from ../, `autoindex`
-off and the right headers) is how issue 20 happened. This view works the same under
-`./dev run` and gunicorn, with nothing to configure. It costs little: the URL pattern admits
+Why the app and not the proxy: the portal runs behind "any proxy", and pictures that show only
+once someone has set up nginx for them (an `alias` safe from ../, `autoindex` off, the right
+headers) are broken on every laptop and on any server where that step was missed. This view
+works the same under `./dev run` and gunicorn, with nothing to set up. It costs little: the URL pattern admits
 only a picture's file name (no folder, no ../, no listing), the answer is the file itself
 (gunicorn hands it to sendfile), and each upload gets a new random name and never changes,
 so browsers, the proxy and a CDN may keep it for a year and ask again at most with a cheap

@@ -154,6 +154,11 @@ def test_a_picture_dropped_into_a_sentence_becomes_a_figure_between_paragraphs(t
     assert html.replace("\n", "") == expected
 
 
+def test_a_picture_not_yet_described_has_no_empty_caption():
+    # What the live preview shows straight after the drop, before the nurse writes the alt text.
+    assert render_markdown(f"![]({PICTURE})").replace("\n", "") == f'<figure><img alt="" src="{PICTURE}"></figure>'
+
+
 def test_two_pictures_on_one_line_are_two_figures():
     html = render_markdown(f"![One]({PICTURE}) ![Two]({PICTURE})")
     assert html.count("<figure>") == 2 and "<p>" not in html
