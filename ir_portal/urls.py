@@ -17,7 +17,8 @@ urlpatterns = [
     # Pictures nurses upload, served by the app on a laptop and in production alike: why, in
     # procedures/pictures.py. Only a picture's file name matches; anything else is a 404.
     re_path(
-        rf"^{re.escape(settings.MEDIA_URL.lstrip('/') + settings.MARKDOWNX_MEDIA_PATH)}(?P<name>{pictures.NAME_PATTERN})$",
+        rf"^{re.escape(settings.MEDIA_URL.lstrip('/') + settings.MARKDOWNX_MEDIA_PATH)}"
+        rf"(?P<name>{pictures.NAME_PATTERN})$",
         pictures.leaflet_picture,
         name="leaflet_picture",
     ),

@@ -120,9 +120,9 @@ class LeafletImageForm(ImageForm):
         picture.thumbnail(settings.MARKDOWNX_IMAGE_MAX_SIZE["size"])
         # Transparency is part of the picture; everything else in `info` is about the file.
         picture.info = {k: v for k, v in picture.info.items() if k == "transparency"}
-        quality = {"quality": settings.MARKDOWNX_IMAGE_MAX_SIZE["quality"]} if kind in ("JPEG", "WEBP") else {}
+        lossy = kind in ("JPEG", "WEBP")
         stored = io.BytesIO()
-        picture.save(stored, kind, **quality)
+        picture.save(stored, kind, **({"quality": settings.MARKDOWNX_IMAGE_MAX_SIZE["quality"]} if lossy else {}))
         return stored  # markdownx reads its size from the position, then rewinds it
 
 

@@ -141,9 +141,9 @@ def test_a_picture_on_its_own_line_is_a_captioned_figure(text):
 
 @pytest.mark.parametrize("text, before, after", [
     # The drop landed at the start of a sentence: the "…tubeMany nephrostomies".
-    (f"![A kidney tube]({PICTURE})Many nephrostomies are done urgently.", None, "Many nephrostomies are done urgently."),
-    (f"You will have a tube.![A kidney tube]({PICTURE}) It drains urine.", "You will have a tube.", "It drains urine."),
-    (f"You will have a tube.\n![A kidney tube]({PICTURE})\nIt drains urine.", "You will have a tube.", "It drains urine."),
+    (f"![A kidney tube]({PICTURE})Many are done urgently.", None, "Many are done urgently."),
+    (f"You have a tube.![A kidney tube]({PICTURE}) It drains urine.", "You have a tube.", "It drains urine."),
+    (f"You have a tube.\n![A kidney tube]({PICTURE})\nIt drains urine.", "You have a tube.", "It drains urine."),
     (f"You will have a **tube**.![A kidney tube]({PICTURE})", "You will have a <strong>tube</strong>.", None),
 ], ids=["start-of-line", "mid-line", "lines-without-a-gap", "end-of-line"])
 def test_a_picture_dropped_into_a_sentence_becomes_a_figure_between_paragraphs(text, before, after):
@@ -228,7 +228,7 @@ def drawn_pictures(document):
 
 def published_with_pictures(staff_client, make_procedure, make_draft, pictures):
     addresses = [uploaded_sized(staff_client, size) for size in pictures]
-    text = "\n\n".join(f"Words before.\n\n![Picture {n}]({address})" for n, address in enumerate(addresses, 1))
+    text = "\n\n".join(f"Words before.\n\n![Picture {n}]({src})" for n, src in enumerate(addresses, 1))
     version = make_draft(make_procedure("kidney-biopsy", title="Kidney biopsy"), during=text)
     version.publish()
     return version
@@ -276,7 +276,9 @@ def test_the_pdf_fetcher_reads_only_the_pictures_folder(folder, tmp_path):
     (folder / "linked.png").symlink_to(tmp_path / "outside.png")
     Image.new("RGB", (4, 4)).save(tmp_path / "outside.png", "PNG")
     fetcher = pdf.LocalFileFetcher()
-    assert fetcher.fetch("http://testserver/media/leaflet-images/kidney.png").headers["Content-Type"] == "image/png"
-    for url in ("/media/elsewhere.png", "/media/leaflet-images/linked.png", "/media/leaflet-images/../elsewhere.png"):
+    picture = fetcher.fetch("http://testserver/media/leaflet-images/kidney.png")
+    assert picture.headers["Content-Type"] == "image/png"
+    for url in ("/media/elsewhere.png", "/media/leaflet-images/linked.png",
+                "/media/leaflet-images/../elsewhere.png"):
         with pytest.raises(ValueError, match="reads local files only"):
             fetcher.fetch(url)

@@ -206,7 +206,8 @@ def test_a_phone_photo_taken_sideways_is_stored_the_right_way_up(staff_client, s
 
 
 def test_a_large_photo_is_stored_at_most_1600_pixels_across(staff_client, settings):
-    assert staff_client.post(UPLOAD, {"image": picture("JPEG", "photo.jpg", size=(4000, 3000))}, **XHR).status_code == 200
+    upload = picture("JPEG", "photo.jpg", size=(4000, 3000))
+    assert staff_client.post(UPLOAD, {"image": upload}, **XHR).status_code == 200
     [stored] = stored_files(settings)
     with Image.open(stored) as image:
         assert image.size == (1600, 1200)
