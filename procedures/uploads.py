@@ -120,7 +120,8 @@ class LeafletImageForm(ImageForm):
         picture.thumbnail(settings.MARKDOWNX_IMAGE_MAX_SIZE["size"])
         # Transparency is part of the picture; everything else in `info` is about the file.
         picture.info = {k: v for k, v in picture.info.items() if k == "transparency"}
-        options = {"quality": settings.MARKDOWNX_IMAGE_MAX_SIZE["quality"]} if kind in ("JPEG", "WEBP") else {}
+        lossy = kind in ("JPEG", "WEBP")
+        options = {"quality": settings.MARKDOWNX_IMAGE_MAX_SIZE["quality"]} if lossy else {}
         stored = io.BytesIO()
         picture.save(stored, kind, **options)
         return stored  # markdownx reads its size from the position, then rewinds it
