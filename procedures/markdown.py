@@ -4,11 +4,13 @@ Rendering happens on save (and in the admin's live preview, through the same fun
 templates print stored HTML and never parse Markdown per request. nh3 keeps a short list of
 tags and attributes; everything else, including scripts, event handlers, styles, iframes and
 javascript:/data: URLs, is removed. Headings inside a section are demoted to h3/h4 because the
-section heading is the h2 and a page has exactly one h1.
+section heading is the h2 and a page has exactly one h1. A picture in a paragraph becomes a
+figure of its own between the paragraph's text before and after it (see _PicturesAsFigures).
 """
 
 import html
 import re
+import xml.etree.ElementTree as etree
 
 import markdown as python_markdown
 import nh3
@@ -17,13 +19,17 @@ from django.urls import reverse
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
+from .pictures import NAME_PATTERN as PICTURE_NAME
+
 ALLOWED_TAGS = {
     "p", "br", "hr", "h3", "h4", "strong", "em", "b", "i", "ul", "ol", "li", "a", "img",
     "blockquote", "code", "pre", "table", "thead", "tbody", "tr", "th", "td", "abbr",
+    "figure", "figcaption",
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "img": {"src", "alt", "title", "width", "height"},
+    "figcaption": {"aria-hidden"},
     "abbr": {"title"},
     "th": {"scope"},
 }
@@ -39,14 +45,78 @@ class _DemoteHeadings(Treeprocessor):
                 element.tag = "h4"
 
 
-class _DemoteHeadingsExtension(Extension):
+class _PicturesAsFigures(Treeprocessor):
+    """Each picture that sits in a paragraph becomes its own <figure>, captioned with its
+    description, and the paragraph's text before and after it stays as paragraphs.
+
+    The editor inserts `![](…)` wherever the drop landed, often mid-line or with no blank line
+    before the next sentence, where Markdown would run the picture into the text ("…tube" +
+    "Many nephrostomies…"). Splitting here makes every such case read right. The caption is
+    the alt text, hidden from screen readers (as Pandoc does) so they read it once, not twice.
+    A picture inside a link or emphasis, a table cell or a one-line list item stays inline.
+    """
+
+    def run(self, root):
+        for parent in list(root.iter()):
+            for index, child in reversed(list(enumerate(parent))):
+                if child.tag == "p" and any(grandchild.tag == "img" for grandchild in child):
+                    parent[index:index + 1] = self._split(child)
+
+    def _split(self, paragraph):
+        pieces, current = [], etree.Element("p")
+        current.text = paragraph.text
+        for child in list(paragraph):
+            if child.tag != "img":
+                current.append(child)
+                continue
+            pieces.append(current)
+            following, child.tail = child.tail, None
+            figure = etree.Element("figure")
+            figure.append(child)
+            if child.get("alt", "").strip():  # none yet in the live preview of a fresh drop
+                caption = etree.SubElement(figure, "figcaption", {"aria-hidden": "true"})
+                caption.text = child.get("alt")
+            pieces.append(figure)
+            current = etree.Element("p")
+            current.text = following
+        pieces.append(current)
+        return [piece for piece in map(self._trimmed, pieces) if piece is not None]
+
+    @staticmethod
+    def _trimmed(element):
+        """A paragraph without the spaces and line breaks that stood next to a picture; None
+        when nothing is left."""
+        if element.tag != "p":
+            return element
+        while len(element) and element[-1].tag == "br" and not (element[-1].tail or "").strip():
+            element.remove(element[-1])
+        while len(element) and element[0].tag == "br" and not (element.text or "").strip():
+            element.text = element[0].tail
+            element.remove(element[0])
+        element.text = (element.text or "").lstrip()
+        if len(element):
+            element[-1].tail = (element[-1].tail or "").rstrip()
+        else:
+            element.text = element.text.rstrip()
+        return element if len(element) or element.text else None
+
+
+class _LeafletExtension(Extension):
     def extendMarkdown(self, md):
+        md.treeprocessors.register(_PicturesAsFigures(md), "pictures_as_figures", 15)  # after inline
         md.treeprocessors.register(_DemoteHeadings(md), "demote_headings", 5)
+
+
+def is_uploaded_picture(src):
+    """A picture the editor uploaded, at the address procedures/pictures.py serves: no other
+    address, not even elsewhere on this site."""
+    prefix = settings.MEDIA_URL + settings.MARKDOWNX_MEDIA_PATH
+    return src.startswith(prefix) and bool(re.fullmatch(PICTURE_NAME, src.removeprefix(prefix)))
 
 
 def _keep_attribute(tag, name, value):
     # Pictures must be ones uploaded to this site: no tracking pixels or hot-linked images.
-    if tag == "img" and name == "src" and not value.startswith(settings.MEDIA_URL):
+    if tag == "img" and name == "src" and not is_uploaded_picture(value):
         return None
     return value
 
@@ -56,7 +126,7 @@ def render_markdown(text):
     if not text or not text.strip():
         return ""
     raw = python_markdown.markdown(
-        text, extensions=["sane_lists", "tables", _DemoteHeadingsExtension()]
+        text, extensions=["sane_lists", "tables", _LeafletExtension()]
     )
     return nh3.clean(
         raw,
@@ -85,7 +155,7 @@ def image_problem(text):
                 "Write it between the square brackets: ![what the picture shows](address)."
             )
         src = _SRC.search(tag)
-        if not src or not src.group(1).startswith(settings.MEDIA_URL):
+        if not src or not is_uploaded_picture(html.unescape(src.group(1))):
             return (
                 "Pictures must be uploaded with the editor (drag the file into the box). "
                 "Pictures from other websites cannot be shown."
@@ -94,7 +164,9 @@ def image_problem(text):
 
 
 _TAG = re.compile(r"(<[^>]+>)")
-_NO_LINK_INSIDE = re.compile(r"<(/?)(a|h[1-6]|abbr|code)\b", re.IGNORECASE)
+# No glossary link inside a caption either: it repeats the picture's alt text, hidden from
+# screen readers, and a link there would be a hidden control.
+_NO_LINK_INSIDE = re.compile(r"<(/?)(a|h[1-6]|abbr|code|figcaption)\b", re.IGNORECASE)
 
 
 def link_glossary(fragment, glossary, linked):

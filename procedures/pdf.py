@@ -22,6 +22,8 @@ from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import SuspiciousFileOperation
 from django.utils.translation import get_language
 
+from .pictures import picture_folder
+
 # WeasyPrint logs every layout step at INFO and a warning for each screen-only rule in
 # site.css (media queries it skips) on every render; keep the logs for real failures only.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
@@ -54,9 +56,10 @@ def _static_file(name):
 
 
 def _media_file(name):
-    root = Path(settings.MEDIA_ROOT).resolve()
-    path = (root / name).resolve()
-    return path if path.is_relative_to(root) and path.is_file() else None  # no ../ escapes
+    # Only the pictures folder, as procedures/pictures.py serves it: no ../ escapes, no link
+    # out of it, nothing else that may one day sit in MEDIA_ROOT.
+    path = (Path(settings.MEDIA_ROOT) / name).resolve()
+    return path if path.parent == picture_folder() and path.is_file() else None
 
 
 def local_file_for(url):

@@ -2,10 +2,12 @@
 
 django-markdownx ships these endpoints open to anyone; here they require a staff login, the
 preview runs the same sanitiser as saving, and an upload is accepted only when Pillow can read
-it as a real JPEG, PNG, GIF or WebP whose file name matches. The image is re-encoded before it
-is stored, which also drops hidden metadata such as a phone's GPS position.
+it as a real JPEG, PNG, GIF or WebP whose file name matches. The stored copy is made from the
+pixels alone: no EXIF (a phone's GPS position, the camera), XMP, comments or PNG text chunks,
+which a nurse cannot see and patients must not be given.
 """
 
+import io
 import re
 from functools import wraps
 from pathlib import Path
@@ -18,7 +20,7 @@ from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_POST
 from markdownx.forms import ImageForm
 from markdownx.views import ImageUploadView
-from PIL import Image
+from PIL import Image, ImageOps
 
 from .markdown import render_markdown
 
@@ -105,6 +107,24 @@ class LeafletImageForm(ImageForm):
         upload.content_type = Image.MIME[kind]
         upload.seek(0)
         return upload
+
+    @staticmethod
+    def _process_raster(upload, kind):
+        """markdownx's re-encoding keeps whatever Pillow read into `info` (a GIF's or JPEG's
+        comment, for one), so the stored copy is made here from the pixels alone."""
+        upload.seek(0)
+        with Image.open(upload) as original:
+            # A phone stores the pixels as the sensor saw them and the turn to view them in
+            # EXIF: make the turn now, or without its EXIF the photo would show on its side.
+            picture = ImageOps.exif_transpose(original)
+        picture.thumbnail(settings.MARKDOWNX_IMAGE_MAX_SIZE["size"])
+        # Transparency is part of the picture; everything else in `info` is about the file.
+        picture.info = {k: v for k, v in picture.info.items() if k == "transparency"}
+        lossy = kind in ("JPEG", "WEBP")
+        options = {"quality": settings.MARKDOWNX_IMAGE_MAX_SIZE["quality"]} if lossy else {}
+        stored = io.BytesIO()
+        picture.save(stored, kind, **options)
+        return stored  # markdownx reads its size from the position, then rewinds it
 
 
 class LeafletImageUploadView(ImageUploadView):

@@ -37,12 +37,14 @@ VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "met
 PROSE_TAGS = {
     "p", "br", "hr", "h3", "h4", "strong", "em", "b", "i", "ul", "ol", "li", "a", "img",
     "blockquote", "code", "pre", "table", "thead", "tbody", "tr", "th", "td", "abbr",
+    "figure", "figcaption",  # an uploaded picture, captioned with its description
 }
 PROSE_ATTRIBUTES = {
     "a": {"href", "title", "rel", "class"},  # rel from the sanitiser, class from glossary links
     "img": {"src", "alt", "title", "width", "height"},
     "abbr": {"title"},
     "th": {"scope"},
+    "figcaption": {"aria-hidden"},
 }
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
 
@@ -146,7 +148,8 @@ class _Finder(HTMLParser):
                 values = dict(attrs)
                 if tag == "a" and "class" in values and values["class"] != "glossary-term":
                     self.problem(f"<a class={values['class']!r}> in a leaflet body")
-                if tag == "img" and not (values.get("src") or "/media/").startswith("/media/"):
+                if tag == "img" and not re.fullmatch(r"/media/leaflet-images/[\w-]+\.(?i:png|jpe?g|gif|webp)",
+                                                     values.get("src") or "/media/leaflet-images/none.png"):
                     self.problem(f"<img src={values['src']!r}> not uploaded to this site")
 
     def _check_script(self, attrs, data):

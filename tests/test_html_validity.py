@@ -10,9 +10,21 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from procedures.models import LeafletVersion
+from procedures import workflow
+
 from .test_site import public_urls
 
 pytestmark = pytest.mark.django_db
+
+
+def publish_with_a_picture(slug):
+    """A new version whose text holds a picture, dropped in as the editor inserts it: at the
+    start of a sentence (it becomes a captioned figure before the paragraph)."""
+    draft = workflow.start_new_draft(LeafletVersion.objects.live("en").get(procedure__slug=slug))
+    draft.before = "![A nurse checks your wristband](/media/leaflet-images/wristband.png)" + draft.before
+    draft.save()
+    workflow.publish(draft)
 
 
 def vnu_jar():
@@ -68,6 +80,7 @@ def test_every_public_page_has_zero_html_errors(client, staff, library, tmp_path
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("The HTML checker needs Java in CI (apt-get install default-jre-headless)")
         pytest.skip("no Java runtime for the W3C HTML checker")
+    publish_with_a_picture("vertebroplasty")  # its page and print view are in public_urls()
     urls = public_urls()
     urls += [
         "/procedures/no-such-leaflet/",  # the 404 page

@@ -6,7 +6,7 @@ import zlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +135,79 @@ def test_the_bomb_is_small_on_disk_but_huge_when_opened():
     assert struct.unpack(">II", body[16:24]) == (20_000, 20_000)  # IHDR width and height
     with pytest.raises(Image.DecompressionBombError):
         Image.open(io.BytesIO(body))
+
+
+# -- Hidden details in a picture never reach patients ---------------------------------------
+# A phone photo records where it was taken; drawing programs record who made the file. The
+# nurse cannot see any of it, so the stored copy keeps the pixels and nothing else.
+WHO = "Jane Smith, ward 7, patient 943 476 5919"
+XMP = f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><dc:creator>{WHO}</dc:creator></x:xmpmeta>'
+
+
+def gps_exif():
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # camera make
+    exif[0x013B] = WHO  # artist
+    exif[0x8825] = {1: "N", 2: (51.0, 30.0, 12.5), 3: "W", 4: (0.0, 7.0, 40.2)}  # GPS position
+    return exif
+
+
+def with_metadata(kind):
+    buffer = io.BytesIO()
+    if kind == "GIF":
+        Image.new("P", (40, 30)).save(buffer, "GIF", comment=WHO.encode())
+        name = "diagram.gif"
+    elif kind == "PNG":
+        text = PngImagePlugin.PngInfo()
+        text.add_text("Author", WHO)  # a tEXt chunk
+        text.add_itxt("XML:com.adobe.xmp", XMP)
+        Image.new("RGB", (40, 30), "white").save(buffer, "PNG", pnginfo=text, exif=gps_exif())
+        name = "drawing.png"
+    elif kind == "JPEG":
+        Image.new("RGB", (40, 30), "white").save(
+            buffer, "JPEG", exif=gps_exif(), comment=WHO.encode(), xmp=XMP.encode()
+        )
+        name = "photo.jpg"
+    else:
+        Image.new("RGB", (40, 30), "white").save(buffer, "WEBP", exif=gps_exif(), xmp=XMP.encode())
+        name = "photo.webp"
+    body = buffer.getvalue()
+    assert WHO.encode() in body  # the test is only worth it if the upload carries it
+    return SimpleUploadedFile(name, body, content_type=f"image/{kind.lower()}")
+
+
+@pytest.mark.parametrize("kind", ["GIF", "PNG", "JPEG", "WEBP"])
+def test_a_stored_picture_keeps_no_comment_text_exif_or_xmp(staff_client, settings, kind):
+    response = staff_client.post(UPLOAD, {"image": with_metadata(kind)}, **XHR)
+    assert response.status_code == 200, response.content
+    [stored] = stored_files(settings)
+    body = stored.read_bytes()
+    assert WHO.encode() not in body
+    assert b"PhoneMaker" not in body and b"xmpmeta" not in body
+    with Image.open(stored) as image:
+        assert image.format == kind and image.size == (40, 30)
+        assert len(image.getexif()) == 0 and not image.getexif().get_ifd(0x8825)  # no GPS
+        assert not {"comment", "exif", "xmp", "XML:com.adobe.xmp", "Author"} & set(image.info)
+
+
+def test_a_phone_photo_taken_sideways_is_stored_the_right_way_up(staff_client, settings):
+    """Phones store the pixels as the sensor saw them and say "turn this" in EXIF. With the
+    EXIF gone the turn must already be made, or the picture would show on its side."""
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: turn 90° clockwise to view
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "white").save(buffer, "JPEG", exif=exif)
+    upload = SimpleUploadedFile("photo.jpg", buffer.getvalue(), content_type="image/jpeg")
+    assert staff_client.post(UPLOAD, {"image": upload}, **XHR).status_code == 200
+    [stored] = stored_files(settings)
+    with Image.open(stored) as image:
+        assert image.size == (30, 40)
+        assert 0x0112 not in image.getexif()
+
+
+def test_a_large_photo_is_stored_at_most_1600_pixels_across(staff_client, settings):
+    upload = picture("JPEG", "photo.jpg", size=(4000, 3000))
+    assert staff_client.post(UPLOAD, {"image": upload}, **XHR).status_code == 200
+    [stored] = stored_files(settings)
+    with Image.open(stored) as image:
+        assert image.size == (1600, 1200)

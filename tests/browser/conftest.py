@@ -9,11 +9,17 @@ import os
 import shutil
 from pathlib import Path
 
+import django.test.testcases
 import pytest
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
 # test itself (to set up data) are still ordinary synchronous calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# Django's live server serves MEDIA_ROOT itself, ahead of the site's URLs and middleware, so
+# pictures loaded in these tests even while the site itself answered 404 for them (issue 20).
+# Served through the site, as gunicorn serves them, they test what patients get.
+django.test.testcases._MediaFilesHandler = lambda application: application
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
