@@ -1,14 +1,21 @@
-"""Shared fixtures: a few named people and small leaflets built through the real models."""
+"""Shared fixtures: a few named people, small leaflets built through the real models, and the
+leaflet library (the real one, and a small one made from its files). Helper functions are in
+tests/helpers.py."""
 
 import datetime
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.test import override_settings
 
 from procedures.library import load_library
 from procedures.models import Category, Department, LeafletVersion, Procedure
-from procedures.sections import SECTIONS
+from tests.helpers import copy_rows, rows_written_by, section_text, write_small_library
+
+# Importable from here for test files written before tests/helpers.py (on branches not yet
+# merged); new code imports them from tests.helpers.
+from tests.helpers import admin_form_data, empty_the_database  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
@@ -46,26 +53,6 @@ def _empty_cache():
 
     cache.clear()
     forget_library_state()  # the library token each process keeps between requests
-
-
-def admin_form_data(version, **changes):
-    """What the admin's change form posts for `version`, with `changes` typed in."""
-    data = {
-        "opened_revision": version.revision,
-        "sources": version.sources,
-        "is_sample_content": "on",
-        "last_reviewed": version.last_reviewed.isoformat(),
-        "next_review_due": version.next_review_due.isoformat(),
-        **{s.field: getattr(version, s.field) for s in SECTIONS},
-    }
-    data.update(changes)
-    return data
-
-
-def section_text(**overrides):
-    text = {s.field: f"Plain words about {s.heading.lower()}" for s in SECTIONS}
-    text.update(overrides)
-    return text
 
 
 @pytest.fixture
@@ -127,10 +114,47 @@ def department(db):
     )
 
 
+def _loaded_once(django_db_blocker, folder, content_dir):
+    """The rows load_library writes for `content_dir`, loaded once in a rolled-back transaction
+    (see tests/helpers.py). Files it would write go to `folder`, never the repo's var/."""
+    with django_db_blocker.unblock(), override_settings(OUTAGE_CONTACTS_FILE=folder / "outage-contacts.json"):
+        return rows_written_by(lambda: load_library(content_dir))
+
+
+@pytest.fixture(scope="session")
+def _real_library_rows(django_db_setup, django_db_blocker, tmp_path_factory):
+    return _loaded_once(django_db_blocker, tmp_path_factory.mktemp("real-library"), settings.CONTENT_DIR)
+
+
+@pytest.fixture(scope="session")
+def _small_content(tmp_path_factory):
+    return write_small_library(tmp_path_factory.mktemp("small-library") / "content")
+
+
+@pytest.fixture(scope="session")
+def _small_library_rows(django_db_setup, django_db_blocker, tmp_path_factory, _small_content):
+    return _loaded_once(django_db_blocker, tmp_path_factory.mktemp("small-library-var"), _small_content)
+
+
 @pytest.fixture
-def library(db):
-    """The real leaflet library from content/, loaded as `./dev run` loads it."""
-    load_library(settings.CONTENT_DIR)
+def library(db, _real_library_rows):
+    """The real leaflet library from content/ (all 29 leaflets), as `./dev run` loads it. Only
+    for tests about the whole library; the others use small_library. Ask for it before any
+    fixture that makes leaflets, departments or words of its own."""
+    copy_rows(_real_library_rows)
+
+
+@pytest.fixture
+def small_library(db, _small_library_rows):
+    """Three real leaflets, one Arabic translation, one department and the glossary, from the
+    files in content/ (tests.helpers.SMALL_LEAFLETS), loaded as `./dev run` loads them."""
+    copy_rows(_small_library_rows)
+
+
+@pytest.fixture
+def small_content(tmp_path):
+    """The small library's files in a folder of this test's own, to change and load."""
+    return write_small_library(tmp_path / "content")
 
 
 @pytest.fixture
@@ -145,12 +169,3 @@ def staff_client(client, staff):
     client.force_login(staff)
     return client
 
-
-def empty_the_database():
-    """flush, as a restore test needs, inside the test's transaction. PostgreSQL will not
-    TRUNCATE tables with foreign-key checks still deferred, so run those checks first."""
-    from django.core.management import call_command
-    from django.db import connection
-
-    connection.check_constraints()
-    call_command("flush", interactive=False, verbosity=0)
