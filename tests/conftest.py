@@ -7,11 +7,12 @@ import datetime
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.test import override_settings
 
 from procedures.library import load_library
 from procedures.models import Category, Department, LeafletVersion, Procedure
-from tests.helpers import copy_rows, rows_written_by, section_text, write_small_library
+from tests.helpers import PRODUCTION_STATIC_STORAGE, copy_rows, rows_written_by, section_text, write_small_library
 
 # Importable from here for test files written before tests/helpers.py (on branches not yet
 # merged); new code imports them from tests.helpers.
@@ -155,6 +156,18 @@ def small_library(db, _small_library_rows):
 def small_content(tmp_path):
     """The small library's files in a folder of this test's own, to change and load."""
     return write_small_library(tmp_path / "content")
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory):
+    """A STATIC_ROOT as production serves it (hashed, compressed names and their manifest),
+    collected once: collectstatic takes seconds. For tests, and child processes, that run with
+    production's storage."""
+    root = tmp_path_factory.mktemp("static")
+    storages = {**settings.STORAGES, "staticfiles": PRODUCTION_STATIC_STORAGE}
+    with override_settings(STATIC_ROOT=root, STORAGES=storages):
+        call_command("collectstatic", interactive=False, verbosity=0)
+    return root
 
 
 @pytest.fixture

@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Every public page runs at most this many SQL queries, however large the library
 # (tests/test_query_budget.py); the search index's statements are held to it too.
 QUERY_BUDGET = 4
+# What production serves static files with (ir_portal/settings.py when DJANGO_DEBUG is off).
+PRODUCTION_STATIC_STORAGE = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
 
 
 # -- leaflet text and admin forms ------------------------------------------------------------
@@ -208,10 +210,10 @@ def run_django(code, tmp_path, **env):
                           capture_output=True, text=True, timeout=120)
 
 
-def run_with_the_database_down(code, tmp_path, department):
+def run_with_the_database_down(code, tmp_path, department, static_root):
     """Run code in a fresh production-like process whose database refuses every connection,
     with `department`'s phone numbers in the outage contacts file and the static files
-    collected, as on a real server."""
+    collected in `static_root` (the collected_static fixture), as on a real server."""
     from django.test import override_settings
 
     from procedures.middleware import write_contacts_snapshot
@@ -219,15 +221,9 @@ def run_with_the_database_down(code, tmp_path, department):
     contacts = tmp_path / "contacts.json"
     with override_settings(OUTAGE_CONTACTS_FILE=contacts):
         write_contacts_snapshot([department])
-    collect = run_django(
-        "import django; django.setup(); from django.core.management import call_command; "
-        "call_command('collectstatic', interactive=False, verbosity=0)",
-        tmp_path,
-    )
-    assert collect.returncode == 0, collect.stderr
     # Port 1 on loopback: nothing listens, so every connection is refused, as in an outage.
     result = run_django(code, tmp_path, DATABASE_URL="postgres://postgres@127.0.0.1:1/portal",
-                        IR_OUTAGE_CONTACTS_FILE=str(contacts))
+                        IR_OUTAGE_CONTACTS_FILE=str(contacts), DJANGO_STATIC_ROOT=str(static_root))
     assert result.returncode == 0, result.stderr
     return result
 

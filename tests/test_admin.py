@@ -7,7 +7,7 @@ from django.urls import reverse
 from procedures.models import LeafletVersion
 from procedures.sections import SECTIONS
 
-from .conftest import admin_form_data
+from tests.helpers import admin_form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -11,14 +11,14 @@ from procedures.library import export_library, import_library, load_library
 from procedures.models import Department, GlossaryTerm, LeafletVersion, Procedure, WorkflowEvent
 from procedures.sections import SECTIONS
 
-from tests.conftest import empty_the_database
+from tests.helpers import SMALL_TRANSLATIONS, empty_the_database
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def history(library, django_user_model):
-    """The real library, then a year of document control on top of it."""
+def history(small_library, django_user_model):
+    """Real leaflets, then a year of document control on top of them."""
     nurse = django_user_model.objects.create_user("nurse", password="x" * 16, is_staff=True,
                                                   is_superuser=True, first_name="Nia")
     consultant = django_user_model.objects.create_user("consultant", password="x" * 16,
@@ -30,10 +30,10 @@ def history(library, django_user_model):
     draft.publish(by=consultant)
     waiting = draft.start_new_draft(by=nurse, risks="Risks still being rewritten.")
     waiting.submit_for_review(by=nurse)
-    # biliary-stent: withdrawn, so it has no live version at all.
-    LeafletVersion.objects.current().get(procedure__slug="biliary-stent").withdraw(by=consultant)
-    # cholecystostomy: reviewed with no change, which makes v2 with the same text.
-    LeafletVersion.objects.current().get(procedure__slug="cholecystostomy").record_review_without_change(by=consultant)
+    # tumour-embolisation: withdrawn, so it has no live version at all.
+    LeafletVersion.objects.current().get(procedure__slug="tumour-embolisation").withdraw(by=consultant)
+    # vertebroplasty: reviewed with no change, which makes v2 with the same text.
+    LeafletVersion.objects.current().get(procedure__slug="vertebroplasty").record_review_without_change(by=consultant)
     # A new leaflet that has never been published: one incomplete draft, no sources.
     newcomer = Procedure.objects.create(
         slug="hand-drain", title="Hand drain", resource_number="IR-999", summary="A drain.",
@@ -92,14 +92,14 @@ def test_export_flush_import_gives_identical_pages_for_every_version(history, tm
     statuses = dict(LeafletVersion.objects.filter(procedure__slug="nephrostomy").values_list("number", "status"))
     assert statuses == {1: "superseded", 2: "published", None: "in_review"}
     assert before["/procedures/nephrostomy/v/1/"][0] == 200
-    assert before["/procedures/biliary-stent/"][0] == 404
-    assert before["/procedures/biliary-stent/v/1/"][0] == 410
+    assert before["/procedures/tumour-embolisation/"][0] == 404
+    assert before["/procedures/tumour-embolisation/v/1/"][0] == 410
     assert b"A new sentence in v2." in before["/procedures/nephrostomy/"][1]
 
     backup = tmp_path / "backup"
     report = export_library(backup)
     assert (report.live, report.drafts) == (Procedure.objects.count() - 2, 2)
-    assert report.translations == LeafletVersion.objects.current("ar").count() == 5
+    assert report.translations == LeafletVersion.objects.current("ar").count() == len(SMALL_TRANSLATIONS["ar"])
     empty_the_database()
     assert not LeafletVersion.objects.exists()
 
@@ -119,7 +119,7 @@ def test_the_backup_layout_is_the_documented_one(history, tmp_path):
     # The live version in the content/ format, so load_content reads a backup like content/.
     live = parse_leaflet(backup / "leaflets" / "nephrostomy.md")
     assert (live.meta["version"], live.meta["status"]) == (2, "published")
-    assert not (backup / "leaflets" / "biliary-stent.md").exists()  # withdrawn: nothing live
+    assert not (backup / "leaflets" / "tumour-embolisation.md").exists()  # withdrawn: nothing live
     old = parse_leaflet(backup / "versions" / "nephrostomy" / "v1.md", complete=False)
     assert old.meta["status"] == "superseded"
     assert old.meta["published_at"] < old.meta["retired_at"]
@@ -127,7 +127,7 @@ def test_the_backup_layout_is_the_documented_one(history, tmp_path):
     assert (new.meta["approver"], new.meta["author"]) == ("consultant", "nurse")
     waiting = parse_leaflet(backup / "versions" / "nephrostomy" / "draft.md", complete=False)
     assert waiting.meta["status"] == "in_review" and waiting.sections["risks"] == "Risks still being rewritten."
-    withdrawn = parse_leaflet(backup / "versions" / "biliary-stent" / "v1.md", complete=False)
+    withdrawn = parse_leaflet(backup / "versions" / "tumour-embolisation" / "v1.md", complete=False)
     assert withdrawn.meta["status"] == "withdrawn" and withdrawn.meta["retired_at"]
     assert parse_leaflet(backup / "versions" / "hand-drain" / "draft.md", complete=False).meta["status"] == "draft"
 
@@ -159,8 +159,8 @@ def test_a_broken_backup_file_restores_nothing(history, tmp_path):
     backup = tmp_path / "backup"
     export_library(backup)
     empty_the_database()
-    path = backup / "versions" / "vertebroplasty" / "v1.md"
+    path = backup / "versions" / "vertebroplasty" / "v2.md"
     path.write_text(path.read_text().replace("published_at = ", "published_at = \"yesterday\"\n#", 1))
-    with pytest.raises(CommandError, match=r"vertebroplasty/v1.md:\d+: a published version needs 'published_at'"):
+    with pytest.raises(CommandError, match=r"vertebroplasty/v2.md:\d+: a published version needs 'published_at'"):
         call_command("import_content", content_dir=backup)
     assert not Procedure.objects.exists() and not WorkflowEvent.objects.exists()

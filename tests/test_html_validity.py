@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_site import public_urls
+from tests.helpers import public_urls
 
 pytestmark = pytest.mark.django_db
 

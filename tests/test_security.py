@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
+from tests.helpers import public_urls, run_django
 from tests.live_markup import live_markup
-from tests.test_site import public_urls, run_django
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,7 +80,7 @@ def assert_security_headers(response):
         assert feature in permissions
 
 
-def test_every_kind_of_answer_carries_the_security_headers(client, library, staff_client):
+def test_every_kind_of_answer_carries_the_security_headers(client, small_library, staff_client):
     answers = [
         client.get("/", secure=True),
         client.get("/procedures/nephrostomy/", secure=True),
@@ -95,7 +95,7 @@ def test_every_kind_of_answer_carries_the_security_headers(client, library, staf
     assert answers[0]["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
 
 
-def test_public_pages_stay_cacheable_because_the_policy_has_no_nonce(client, library):
+def test_public_pages_stay_cacheable_because_the_policy_has_no_nonce(client, small_library):
     first = client.get("/procedures/nephrostomy/")
     second = client.get("/procedures/nephrostomy/")
     assert first["Content-Security-Policy"] == second["Content-Security-Policy"]
@@ -129,7 +129,6 @@ import django, json, re
 django.setup()
 from django.core.management import call_command
 call_command("migrate", verbosity=0)
-call_command("collectstatic", interactive=False, verbosity=0)
 from django.contrib.auth import get_user_model
 get_user_model().objects.create_user("nurse", password="a long test password 1", is_staff=True)
 from django.test import Client
@@ -153,9 +152,9 @@ print(json.dumps({
 """
 
 
-def test_production_cookies_are_secure_and_the_session_ends_with_the_shift(tmp_path):
+def test_production_cookies_are_secure_and_the_session_ends_with_the_shift(tmp_path, collected_static):
     result = run_django(LOGIN_IN_PRODUCTION, tmp_path, **production(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'login.sqlite3'}"))
+        DATABASE_URL=f"sqlite:///{tmp_path / 'login.sqlite3'}", DJANGO_STATIC_ROOT=str(collected_static)))
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen["plain"] == [301, "https://leaflets.example.org/admin/login/"]

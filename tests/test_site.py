@@ -12,27 +12,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from procedures.models import Category, Department, Procedure
+from procedures.models import Procedure
+from tests.helpers import public_urls, run_django, run_with_the_database_down
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def public_urls():
-    urls = [
-        reverse("procedures:home"),
-        reverse("procedures:list"),
-        reverse("procedures:departments"),
-        reverse("procedures:glossary"),
-        reverse("procedures:search"),
-        reverse("procedures:search") + "?q=kidney",
-        reverse("procedures:search") + "?q=nothing-matches-this",
-    ]
-    urls += [c.get_absolute_url() for c in Category.objects.all()]
-    urls += [d.get_absolute_url() for d in Department.objects.all()]
-    for procedure in Procedure.objects.all():
-        urls += [procedure.get_absolute_url(), reverse("procedures:leaflet_print", args=[procedure.slug])]
-    return urls
 
 
 def test_every_public_page_answers_with_one_h1_and_a_language(client, library):
@@ -46,7 +30,7 @@ def test_every_public_page_answers_with_one_h1_and_a_language(client, library):
         assert re.search(r'<html lang="en-GB"', html), url
 
 
-def test_unknown_addresses_get_a_helpful_404(client, library):
+def test_unknown_addresses_get_a_helpful_404(client, small_library):
     for url in ["/no-such-page/", "/procedures/no-such-leaflet/", "/procedures/nephrostomy/v/99/", "/departments/nowhere/"]:
         response = client.get(url)
         assert response.status_code == 404, url
@@ -65,7 +49,7 @@ def test_a_server_error_shows_a_calm_page_without_details(rf):
     assert "999" in body and "NHS 111" in body
 
 
-def test_sitemap_lists_every_published_leaflet(client, library):
+def test_sitemap_lists_every_published_leaflet(client, small_library):
     body = client.get("/sitemap.xml").content.decode()
     for procedure in Procedure.objects.all():
         assert f"/procedures/{procedure.slug}/</loc>" in body
@@ -74,22 +58,6 @@ def test_sitemap_lists_every_published_leaflet(client, library):
 def test_healthz_checks_the_database(client, db):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.content == b"ok"
-
-
-def run_django(code, tmp_path, **env):
-    """Run code in a fresh Python process with production-like settings."""
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "ir_portal.settings",
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": "x" * 50,
-        "DJANGO_ALLOWED_HOSTS": "testserver",
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
-        **env,
-    }
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment,
-                          capture_output=True, text=True, timeout=120)
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
@@ -109,36 +77,12 @@ def test_demo_admin_is_refused_when_debug_is_off(tmp_path):
     assert "Refusing to create a demo account" in result.stderr
 
 
-def run_with_the_database_down(code, tmp_path, department):
-    """Run code in a fresh production-like process whose database refuses every connection,
-    with `department`'s phone numbers in the outage contacts file and the static files
-    collected, as on a real server."""
-    from django.test import override_settings
-
-    from procedures.middleware import write_contacts_snapshot
-
-    contacts = tmp_path / "contacts.json"
-    with override_settings(OUTAGE_CONTACTS_FILE=contacts):
-        write_contacts_snapshot([department])
-    collect = run_django(
-        "import django; django.setup(); from django.core.management import call_command; "
-        "call_command('collectstatic', interactive=False, verbosity=0)",
-        tmp_path,
-    )
-    assert collect.returncode == 0, collect.stderr
-    # Port 1 on loopback: nothing listens, so every connection is refused, as in an outage.
-    result = run_django(code, tmp_path, DATABASE_URL="postgres://postgres@127.0.0.1:1/portal",
-                        IR_OUTAGE_CONTACTS_FILE=str(contacts))
-    assert result.returncode == 0, result.stderr
-    return result
-
-
-def test_with_the_database_down_patients_get_phone_numbers_not_an_error(tmp_path, department):
+def test_with_the_database_down_patients_get_phone_numbers_not_an_error(tmp_path, department, collected_static):
     result = run_with_the_database_down(
         "import django, json; django.setup(); from django.test import Client; c = Client(); "
         "pages = [c.get(u) for u in ['/', '/procedures/nephrostomy/', '/departments/']]; "
         "print(json.dumps([[p.status_code, p.content.decode()] for p in pages]))",
-        tmp_path, department,
+        tmp_path, department, collected_static,
     )
     for status, body in json.loads(result.stdout):
         assert status == 503
