@@ -80,7 +80,11 @@ def assert_security_headers(response):
         assert feature in permissions
 
 
-def test_every_kind_of_answer_carries_the_security_headers(client, small_library, staff_client):
+def test_every_kind_of_answer_carries_the_security_headers(client, small_library, staff_client, settings):
+    # HSTS as production sets it (DJANGO_DEBUG off), whatever the shell running the tests exports;
+    # the deploy check and the production cookie test check those defaults in a fresh process.
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = settings.SECURE_HSTS_PRELOAD = True
     answers = [
         client.get("/", secure=True),
         client.get("/procedures/nephrostomy/", secure=True),
