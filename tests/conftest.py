@@ -12,11 +12,37 @@ from django.test import override_settings
 
 from procedures.library import load_library
 from procedures.models import Category, Department, LeafletVersion, Procedure
-from tests.helpers import PRODUCTION_STATIC_STORAGE, copy_rows, rows_written_by, section_text, write_small_library
+from tests.helpers import (
+    PRODUCTION_STATIC_STORAGE,
+    copy_rows,
+    rows_written_by,
+    section_text,
+    write_small_library,
+)
 
 # Importable from here for test files written before tests/helpers.py (on branches not yet
 # merged); new code imports them from tests.helpers.
 from tests.helpers import admin_form_data, empty_the_database  # noqa: F401
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--database-tests-only", action="store_true",
+        help="only the tests whose result can depend on the database (DATABASE_URL): for running "
+             "the suite again on another database, as .ci/run does on PostgreSQL",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--database-tests-only"):
+        return
+    database_fixtures = {"db", "transactional_db", "live_server"}
+    kept, left_out = [], []
+    for item in items:
+        uses_the_database = item.get_closest_marker("django_db") or database_fixtures & set(item.fixturenames)
+        (left_out if not uses_the_database or item.get_closest_marker("own_database") else kept).append(item)
+    config.hook.pytest_deselected(items=left_out)
+    items[:] = kept
 
 
 @pytest.fixture(autouse=True)

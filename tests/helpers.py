@@ -156,7 +156,9 @@ def rows_written_by(action, using=DEFAULT_DB_ALIAS):
             old, now = before[table], _rows(cursor, table, pk, columns, quote)
             changed = [key for key, row in old.items() if now.get(key) != row]
             if changed:  # copying added rows would not reproduce this: say so, loudly
-                raise RuntimeError(f"{table}: rows {changed[:5]} changed; rows_written_by copies new rows only")
+                raise RuntimeError(
+                    f"{table}: rows {changed[:5]} changed; rows_written_by copies new rows only"
+                )
             added = [row for key, row in now.items() if key not in old]
             if added:
                 written.append((table, columns, added))
@@ -176,7 +178,7 @@ def copy_rows(written, using=DEFAULT_DB_ALIAS):
             row = f"({', '.join(['%s'] * len(columns))})"
             per_statement = max(1, 900 // len(columns))  # under SQLite's oldest limit of 999 values
             for start in range(0, len(rows), per_statement):
-                batch = rows[start:start + per_statement]
+                batch = rows[start : start + per_statement]
                 cursor.execute(
                     f"INSERT INTO {quote(table)} ({', '.join(map(quote, columns))}) VALUES "
                     + ", ".join([row] * len(batch)),
@@ -206,8 +208,9 @@ def run_django(code, tmp_path, **env):
         "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
         **env,
     }
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
 
 
 def run_with_the_database_down(code, tmp_path, department, static_root):
@@ -222,8 +225,13 @@ def run_with_the_database_down(code, tmp_path, department, static_root):
     with override_settings(OUTAGE_CONTACTS_FILE=contacts):
         write_contacts_snapshot([department])
     # Port 1 on loopback: nothing listens, so every connection is refused, as in an outage.
-    result = run_django(code, tmp_path, DATABASE_URL="postgres://postgres@127.0.0.1:1/portal",
-                        IR_OUTAGE_CONTACTS_FILE=str(contacts), DJANGO_STATIC_ROOT=str(static_root))
+    result = run_django(
+        code,
+        tmp_path,
+        DATABASE_URL="postgres://postgres@127.0.0.1:1/portal",
+        IR_OUTAGE_CONTACTS_FILE=str(contacts),
+        DJANGO_STATIC_ROOT=str(static_root),
+    )
     assert result.returncode == 0, result.stderr
     return result
 
@@ -237,8 +245,12 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 def record_csp_violations(page):
     """Chromium reports each thing the Content-Security-Policy blocked on the console."""
     seen = []
-    page.on("console", lambda message: seen.append(f"{page.url}: {message.text}")
-            if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: (
+            seen.append(f"{page.url}: {message.text}") if "Content Security Policy" in message.text else None
+        ),
+    )
     return seen
 
 
@@ -252,9 +264,7 @@ def _axe_script():
 def axe_violations(page):
     """axe-core's WCAG 2.2 AA violations on the current page, as readable lines."""
     page.evaluate(_axe_script())
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
-    )
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)
     return [
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
         for v in result["violations"]
@@ -275,7 +285,9 @@ def sign_in(page, site, username):
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("link", name="Log out").or_(page.get_by_role("button", name="Log out"))).to_be_visible()
+    expect(
+        page.get_by_role("link", name="Log out").or_(page.get_by_role("button", name="Log out"))
+    ).to_be_visible()
 
 
 def roles():
@@ -289,5 +301,6 @@ def roles():
     for name, codenames in import_module("procedures.migrations.0003_roles").ROLES.items():
         group, created = Group.objects.get_or_create(name=name)
         if created and codenames:
-            group.permissions.set(Permission.objects.filter(content_type__app_label="procedures", codename__in=codenames))
-
+            group.permissions.set(
+                Permission.objects.filter(content_type__app_label="procedures", codename__in=codenames)
+            )

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from procedures.content_files import parse_leaflet
-from procedures.library import export_library, import_library, load_library
+from procedures.library import export_library, load_library
 from procedures.models import Department, GlossaryTerm, LeafletVersion, Procedure, WorkflowEvent
 from procedures.sections import SECTIONS
 

@@ -76,6 +76,7 @@ print(json.dumps([[a.status_code, a.content.decode(), a.get("Content-Security-Po
 """
 
 
+@pytest.mark.own_database
 def test_with_the_database_down_staff_get_the_plain_503_too(tmp_path, department, collected_static):
     result = run_with_the_database_down(OUTAGE, tmp_path, department, collected_static)
     for status, body, policy in json.loads(result.stdout.strip().splitlines()[-1]):

@@ -49,8 +49,16 @@ IDS = [name for name, _ in PAYLOADS]
 EACH_PAYLOAD = pytest.mark.parametrize(("name", "payload"), PAYLOADS, ids=IDS)
 needs_pdf = pytest.mark.skipif(not pdf.AVAILABLE, reason="WeasyPrint needs Pango")
 FIELDS = [s.field for s in SECTIONS]
-DEPARTMENT_TEXT_FIELDS = ("name", "site", "address", "phone", "opening_hours", "urgent_advice",
-                          "out_of_hours", "arrival_instructions")
+DEPARTMENT_TEXT_FIELDS = (
+    "name",
+    "site",
+    "address",
+    "phone",
+    "opening_hours",
+    "urgent_advice",
+    "out_of_hours",
+    "arrival_instructions",
+)
 SHEET = {"date": "2027-03-14", "time": "09:30", "arrive_minutes_before": "30"}
 
 
@@ -112,8 +120,9 @@ def _fresh_cache():
 @pytest.fixture
 def admin_client(db, django_user_model):
     client = Client()
-    client.force_login(django_user_model.objects.create_user(
-        "reviewer", password="x" * 16, is_staff=True, is_superuser=True))
+    client.force_login(
+        django_user_model.objects.create_user("reviewer", password="x" * 16, is_staff=True, is_superuser=True)
+    )
     return client
 
 
@@ -142,7 +151,9 @@ def assert_markup_clean(html, where, expect=()):
 def assert_clean(response, *, expect=(), status=200):
     path = response.request["PATH_INFO"]
     assert response.status_code == status, (response.status_code, path)
-    return assert_markup_clean(response.content.decode(), path, [expect] if isinstance(expect, str) else expect)
+    return assert_markup_clean(
+        response.content.decode(), path, [expect] if isinstance(expect, str) else expect
+    )
 
 
 def pdf_problems(document):
@@ -189,36 +200,43 @@ def assert_pdf_clean(response, given_html, expect):
 
 # -- the detector itself: these tests are only worth something if it can see live markup ----
 
-@pytest.mark.parametrize("html", [
-    "<p>x</p><script>alert(1)</script>",
-    '<img src="x" onerror="alert(1)">',
-    '<a href="JaVa&#x09;Script:alert(1)">x</a>',
-    '<a href=" vbscript:x">x</a>',
-    '<form action="https://evil.example"></form>',
-    '<div class="prose"><div>not in a leaflet body</div></div>',
-    '<div class="prose"><a href="/" target="_blank">x</a></div>',
-    '<div class="prose"><img src="https://tracker.example/p.png" alt="x"></div>',
-    '<script type="application/ld+json">{"name": "</script><script>alert(1)</script>"}</script>',
-    '<script type="application/ld+json">{"name": "<b>"}</script>',
-    "<svg onload=alert(1)></svg>",
-    '<p style="color:red">x</p>',
-    "<math><mi>x</mi></math>",
-    '<meta http-equiv="refresh" content="0;url=/">',
-])
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>x</p><script>alert(1)</script>",
+        '<img src="x" onerror="alert(1)">',
+        '<a href="JaVa&#x09;Script:alert(1)">x</a>',
+        '<a href=" vbscript:x">x</a>',
+        '<form action="https://evil.example"></form>',
+        '<div class="prose"><div>not in a leaflet body</div></div>',
+        '<div class="prose"><a href="/" target="_blank">x</a></div>',
+        '<div class="prose"><img src="https://tracker.example/p.png" alt="x"></div>',
+        '<script type="application/ld+json">{"name": "</script><script>alert(1)</script>"}</script>',
+        '<script type="application/ld+json">{"name": "<b>"}</script>',
+        "<svg onload=alert(1)></svg>",
+        '<p style="color:red">x</p>',
+        "<math><mi>x</mi></math>",
+        '<meta http-equiv="refresh" content="0;url=/">',
+    ],
+)
 def test_the_detector_sees_live_markup(html):
     assert live_markup(html)
 
 
 def test_the_detector_passes_escaped_text_and_our_own_markup():
-    assert live_markup(
-        '<html><head><link rel="stylesheet" href="/static/css/site.css">'
-        '<script type="application/ld+json">{"name": "\\u003cb\\u003e"}</script></head><body>'
-        "<p>&lt;script&gt;alert(1)&lt;/script&gt; onerror=alert(1) javascript:alert(1)</p>"
-        '<div class="prose"><p><a href="https://111.nhs.uk" rel="noopener noreferrer">111</a>'
-        '<a class="glossary-term" href="/glossary/#stent">stent</a></p></div>'
-        '<svg role="img" class="qr-code" viewBox="0 0 4 4"><title>QR</title><path d="M0 0h1"/></svg>'
-        '<form method="post" action="/search/"><input name="q"></form></body></html>'
-    ) == []
+    assert (
+        live_markup(
+            '<html><head><link rel="stylesheet" href="/static/css/site.css">'
+            '<script type="application/ld+json">{"name": "\\u003cb\\u003e"}</script></head><body>'
+            "<p>&lt;script&gt;alert(1)&lt;/script&gt; onerror=alert(1) javascript:alert(1)</p>"
+            '<div class="prose"><p><a href="https://111.nhs.uk" rel="noopener noreferrer">111</a>'
+            '<a class="glossary-term" href="/glossary/#stent">stent</a></p></div>'
+            '<svg role="img" class="qr-code" viewBox="0 0 4 4"><title>QR</title><path d="M0 0h1"/></svg>'
+            '<form method="post" action="/search/"><input name="q"></form></body></html>'
+        )
+        == []
+    )
 
 
 def test_the_corpus_is_big_and_every_payload_is_live_before_sanitising():
@@ -241,6 +259,7 @@ def test_payloads_in_one_section_can_hide_each_other_so_they_are_packed():
 
 # -- each payload alone, through each function that makes markup from text -------------------
 
+
 def in_a_leaflet_body(html):
     return f'<div class="prose">{html}</div>'
 
@@ -259,19 +278,29 @@ def test_the_sanitiser_and_the_glossary_links_leave_no_live_markup(name, payload
 @EACH_PAYLOAD
 def test_the_structured_data_block_cannot_be_broken_out_of(name, payload, rf):
     text = f"{marker(name)} {payload}"
-    procedure = Procedure(slug="hostile", title=fit(Procedure, "title", text), resource_number="IR-H01",
-                          summary=fit(Procedure, "summary", text))
-    version = LeafletVersion(procedure=procedure, number=1, last_reviewed=datetime.date(2026, 11, 1),
-                             published_at=timezone.now())
-    assert_markup_clean(leaflet_json_ld({"request": rf.get("/")}, version), "the JSON-LD block", [marker(name)])
+    procedure = Procedure(
+        slug="hostile",
+        title=fit(Procedure, "title", text),
+        resource_number="IR-H01",
+        summary=fit(Procedure, "summary", text),
+    )
+    version = LeafletVersion(
+        procedure=procedure, number=1, last_reviewed=datetime.date(2026, 11, 1), published_at=timezone.now()
+    )
+    assert_markup_clean(
+        leaflet_json_ld({"request": rf.get("/")}, version), "the JSON-LD block", [marker(name)]
+    )
 
 
 @EACH_PAYLOAD
 def test_the_word_diff_between_versions_escapes_every_word(name, payload):
-    older = LeafletVersion(sources=hostile_text(name, payload),
-                           **{field: hostile_text(name, payload) for field in FIELDS})
-    newer = LeafletVersion(sources=f"Changed. {older.sources}",
-                           **{field: f"Changed. {getattr(older, field)}" for field in FIELDS})
+    older = LeafletVersion(
+        sources=hostile_text(name, payload), **{field: hostile_text(name, payload) for field in FIELDS}
+    )
+    newer = LeafletVersion(
+        sources=f"Changed. {older.sources}",
+        **{field: f"Changed. {getattr(older, field)}" for field in FIELDS},
+    )
     diffs = section_diffs(older, newer)
     assert len(diffs) == len(FIELDS) + 1
     for heading, html in diffs:
@@ -298,15 +327,24 @@ def hostile_leaflet_of(make_procedure, make_draft):
 
     def make(name, payload):
         text = f"{marker(name)} {payload}"
-        GlossaryTerm.objects.create(term=fit(GlossaryTerm, "term", text), definition=text, also=f"{payload}\nstent")
-        procedure = make_procedure("hostile", title=fit(Procedure, "title", text),
-                                   summary=fit(Procedure, "summary", text), lay_names=f"{payload}\nhostile words")
-        version = make_draft(procedure, **{field: f"{hostile_text(name, payload)}\n\nA stent." for field in FIELDS})
+        GlossaryTerm.objects.create(
+            term=fit(GlossaryTerm, "term", text), definition=text, also=f"{payload}\nstent"
+        )
+        procedure = make_procedure(
+            "hostile",
+            title=fit(Procedure, "title", text),
+            summary=fit(Procedure, "summary", text),
+            lay_names=f"{payload}\nhostile words",
+        )
+        version = make_draft(
+            procedure, **{field: f"{hostile_text(name, payload)}\n\nA stent." for field in FIELDS}
+        )
         version.sources = f"{marker(name)}\n{payload}"
         version.save()
         version.publish()
         department = Department.objects.create(
-            slug="hostile-ward", email='ward@example.org" onmouseover="alert(1)',
+            slug="hostile-ward",
+            email='ward@example.org" onmouseover="alert(1)',
             **{field: fit(Department, field, text) for field in DEPARTMENT_TEXT_FIELDS},
         )
         department.procedures.add(procedure)
@@ -327,23 +365,37 @@ def test_search_snippets_never_become_live_markup(hostile_leaflet_of, name, payl
 def test_the_html_each_pdf_is_made_from_is_never_live(hostile_leaflet_of, rf, name, payload):
     version, department = hostile_leaflet_of(name, payload)
     request = rf.get("/procedures/hostile/leaflet.pdf")
-    assert_markup_clean(leaflet_pdf_html(request, version, [department]), "the leaflet PDF's HTML",
-                        [marker(name)])
-    plan = fasting.plan(timezone.now() + datetime.timedelta(days=3), 30, version.procedure.food_hours,
-                        version.procedure.clear_fluids_hours)
-    assert_markup_clean(appointment_html(request, version, department, plan, for_pdf=True),
-                        "the appointment sheet PDF's HTML", [marker(name)])
+    assert_markup_clean(
+        leaflet_pdf_html(request, version, [department]), "the leaflet PDF's HTML", [marker(name)]
+    )
+    plan = fasting.plan(
+        timezone.now() + datetime.timedelta(days=3),
+        30,
+        version.procedure.food_hours,
+        version.procedure.clear_fluids_hours,
+    )
+    assert_markup_clean(
+        appointment_html(request, version, department, plan, for_pdf=True),
+        "the appointment sheet PDF's HTML",
+        [marker(name)],
+    )
 
 
 # -- every payload at once, through every page, the admin and the PDFs ------------------------
 
+
 def every_payload_in_a_leaflet(category):
     procedure = Procedure.objects.create(
-        slug="hostile", title="Hostile test leaflet", resource_number="IR-H01",
-        category=category, summary="A leaflet full of hostile text.",
+        slug="hostile",
+        title="Hostile test leaflet",
+        resource_number="IR-H01",
+        category=category,
+        summary="A leaflet full of hostile text.",
     )
     v1 = LeafletVersion.objects.create(
-        procedure=procedure, sources=every_payload_in_lines(), last_reviewed=datetime.date(2026, 11, 1),
+        procedure=procedure,
+        sources=every_payload_in_lines(),
+        last_reviewed=datetime.date(2026, 11, 1),
         **every_payload_in_sections(),
     )
     v1.publish()
@@ -355,7 +407,7 @@ def every_payload_in_a_leaflet(category):
 
 @needs_pdf
 def test_leaflet_text_never_becomes_live_markup(client, admin_client, category, pdf_html):
-    procedure, v1, v2 = every_payload_in_a_leaflet(category)
+    _, v1, v2 = every_payload_in_a_leaflet(category)
     assert_clean(client.get("/procedures/hostile/"), expect=MARKERS)
     assert_clean(client.get("/procedures/hostile/v/1/"), expect=MARKERS)
     assert_clean(client.get("/procedures/hostile/print/"), expect=MARKERS)
@@ -373,7 +425,7 @@ def test_leaflet_text_never_becomes_live_markup(client, admin_client, category, 
 def test_feedback_comments_are_never_live_in_the_admin(client, admin_client, published):
     # The dashboard lists the latest 20 comments and a leaflet's page the latest 10: ten at a time.
     for start in range(0, len(PAYLOADS), 10):
-        batch = PAYLOADS[start:start + 10]
+        batch = PAYLOADS[start : start + 10]
         for number, (name, payload) in enumerate(batch):
             patient = {"REMOTE_ADDR": f"192.0.2.{number + 1}"}  # under the flood limit per address
             answer = client.post("/procedures/kidney-biopsy/feedback/", {"useful": "no"}, **patient)
@@ -383,7 +435,9 @@ def test_feedback_comments_are_never_live_in_the_admin(client, admin_client, pub
         comments = list(Feedback.objects.values_list("comment", flat=True))
         assert len(comments) == len(batch) and all(any(c.startswith(w) for c in comments) for w in words)
         assert_clean(admin_client.get("/admin/procedures/leafletversion/dashboard/"), expect=words)
-        assert_clean(admin_client.get(f"/admin/procedures/leafletversion/{published.pk}/change/"), expect=words)
+        assert_clean(
+            admin_client.get(f"/admin/procedures/leafletversion/{published.pk}/change/"), expect=words
+        )
         assert_clean(admin_client.get("/admin/procedures/feedback/"), expect=words)
         Feedback.objects.all().delete()
     # A comment's own admin page, with every payload in one comment (more than a patient may type).
@@ -397,13 +451,17 @@ def departments_with_every_payload():
     typed, so one payload cannot hide another there)."""
     departments = [
         Department.objects.create(
-            slug=f"hostile-ward-{number}", email=f'ward{number}@example.org" onmouseover="alert(1)',
-            **{field: fit(Department, field, f"{marker(name)} {payload}") for field in DEPARTMENT_TEXT_FIELDS},
+            slug=f"hostile-ward-{number}",
+            email=f'ward{number}@example.org" onmouseover="alert(1)',
+            **{
+                field: fit(Department, field, f"{marker(name)} {payload}") for field in DEPARTMENT_TEXT_FIELDS
+            },
         )
         for number, (name, payload) in enumerate(PAYLOADS)
     ]
     every = Department.objects.create(
-        slug="hostile-ward", email="ward@example.org",
+        slug="hostile-ward",
+        email="ward@example.org",
         **{field: fit(Department, field, every_payload_in_lines()) for field in DEPARTMENT_TEXT_FIELDS},
     )
     Procedure.objects.get(slug="kidney-biopsy").departments.set(departments)
@@ -413,10 +471,16 @@ def departments_with_every_payload():
 @needs_pdf
 def test_department_details_are_never_live(client, admin_client, published, pdf_html):
     departments, every = departments_with_every_payload()
-    for url in ("/departments/", "/procedures/kidney-biopsy/", "/procedures/kidney-biopsy/print/",
-                "/search/?q=nothing-matches-this"):
+    for url in (
+        "/departments/",
+        "/procedures/kidney-biopsy/",
+        "/procedures/kidney-biopsy/print/",
+        "/search/?q=nothing-matches-this",
+    ):
         assert_clean(client.get(url), expect=MARKERS)
-    for department, words in zip(departments, MARKERS):  # urgent advice, arrival: Markdown, one payload each
+    for department, words in zip(
+        departments, MARKERS, strict=True
+    ):  # urgent advice, arrival: Markdown, one payload each
         assert_clean(client.get(f"/departments/{department.slug}/"), expect=words)
     assert_pdf_clean(client.get("/procedures/kidney-biopsy/leaflet.pdf"), pdf_html, MARKERS)
     # The appointment sheet holds one department: its HTML is checked with every payload by
@@ -435,11 +499,15 @@ def test_department_details_are_never_live(client, admin_client, published, pdf_
 
 def test_glossary_entries_are_never_live(client, admin_client, make_procedure, make_draft):
     for name, payload in PAYLOADS:
-        GlossaryTerm.objects.create(term=fit(GlossaryTerm, "term", f"{marker(name)} {payload}"),
-                                    definition=f"{marker(name)} {payload}", also=f"{payload}\nstent")
+        GlossaryTerm.objects.create(
+            term=fit(GlossaryTerm, "term", f"{marker(name)} {payload}"),
+            definition=f"{marker(name)} {payload}",
+            also=f"{payload}\nstent",
+        )
     # And one with all of them, for the admin's form, which shows the text as typed.
-    every = GlossaryTerm.objects.create(term="Every hostile word", definition=every_payload_in_lines(),
-                                        also=every_payload_in_lines())
+    every = GlossaryTerm.objects.create(
+        term="Every hostile word", definition=every_payload_in_lines(), also=every_payload_in_lines()
+    )
     # A leaflet using the terms' other forms (the payloads), so the linker has something to link.
     uses = {field: f"A stent.\n\n{text}" for field, text in every_payload_in_sections().items()}
     make_draft(make_procedure("glossary-user"), **uses).publish()
@@ -452,31 +520,62 @@ def test_glossary_entries_are_never_live(client, admin_client, make_procedure, m
 
 # -- content files, loaded with load_content ------------------------------------------------------
 
+
 def hostile_library(folder):
     """A content library with every payload: a body area, a glossary word and a department for
     each, and one leaflet holding them all. One department offers the leaflet: the contact boxes
     of the others are tested in test_department_details_are_never_live."""
     texts = [f"{marker(name)} {payload}" for name, payload in PAYLOADS]
     (folder / "leaflets").mkdir(parents=True)
-    dump_toml_tables(folder / "categories.toml", "category", [
-        {"slug": f"hostile-{number}", "name": fit(Category, "name", text), "summary": fit(Category, "summary", text)}
-        for number, text in enumerate(texts)
-    ])
-    dump_toml_tables(folder / "glossary.toml", "term", [
-        {"term": fit(GlossaryTerm, "term", text), "definition": text, "also": [payload]}
-        for text, (_, payload) in zip(texts, PAYLOADS)
-    ])
-    dump_toml_tables(folder / "departments.toml", "department", [
-        {"slug": f"hostile-ward-{number}", "email": "ward@example.org", "procedures": ["hostile"] if number == 0 else [],
-         **{field: fit(Department, field, text) for field in DEPARTMENT_TEXT_FIELDS}}
-        for number, text in enumerate(texts)
-    ])
-    write_leaflet(folder / "leaflets" / "hostile.md", {
-        "title": fit(Procedure, "title", " ".join(texts)), "resource_number": "IR-H02", "category": "hostile-0",
-        "summary": fit(Procedure, "summary", " ".join(texts)),
-        "lay_names": [*[payload for _, payload in PAYLOADS], "hostile words"], "version": 1, "status": "published",
-        "last_reviewed": datetime.date(2026, 11, 1), "sample_content": True, "sources": texts,
-    }, every_payload_in_sections())
+    dump_toml_tables(
+        folder / "categories.toml",
+        "category",
+        [
+            {
+                "slug": f"hostile-{number}",
+                "name": fit(Category, "name", text),
+                "summary": fit(Category, "summary", text),
+            }
+            for number, text in enumerate(texts)
+        ],
+    )
+    dump_toml_tables(
+        folder / "glossary.toml",
+        "term",
+        [
+            {"term": fit(GlossaryTerm, "term", text), "definition": text, "also": [payload]}
+            for text, (_, payload) in zip(texts, PAYLOADS, strict=True)
+        ],
+    )
+    dump_toml_tables(
+        folder / "departments.toml",
+        "department",
+        [
+            {
+                "slug": f"hostile-ward-{number}",
+                "email": "ward@example.org",
+                "procedures": ["hostile"] if number == 0 else [],
+                **{field: fit(Department, field, text) for field in DEPARTMENT_TEXT_FIELDS},
+            }
+            for number, text in enumerate(texts)
+        ],
+    )
+    write_leaflet(
+        folder / "leaflets" / "hostile.md",
+        {
+            "title": fit(Procedure, "title", " ".join(texts)),
+            "resource_number": "IR-H02",
+            "category": "hostile-0",
+            "summary": fit(Procedure, "summary", " ".join(texts)),
+            "lay_names": [*[payload for _, payload in PAYLOADS], "hostile words"],
+            "version": 1,
+            "status": "published",
+            "last_reviewed": datetime.date(2026, 11, 1),
+            "sample_content": True,
+            "sources": texts,
+        },
+        every_payload_in_sections(),
+    )
 
 
 @needs_pdf
@@ -496,15 +595,26 @@ def test_content_files_never_become_live_markup(client, admin_client, tmp_path, 
     # The sitemap is XML: a payload that broke out would make it invalid or add elements.
     sitemap = ElementTree.fromstring(client.get("/sitemap.xml").content)
     assert {element.tag.split("}")[1] for element in sitemap.iter()} <= {
-        "urlset", "url", "loc", "lastmod", "changefreq", "priority", "link"}
+        "urlset",
+        "url",
+        "loc",
+        "lastmod",
+        "changefreq",
+        "priority",
+        "link",
+    }
     version = LeafletVersion.objects.get()
     assert_clean(admin_client.get("/admin/procedures/category/"), expect=MARKERS)
-    for url in ("/admin/procedures/procedure/", f"/admin/procedures/procedure/{version.procedure.pk}/change/",
-                f"/admin/procedures/leafletversion/{version.pk}/change/"):
+    for url in (
+        "/admin/procedures/procedure/",
+        f"/admin/procedures/procedure/{version.procedure.pk}/change/",
+        f"/admin/procedures/leafletversion/{version.pk}/change/",
+    ):
         assert_clean(admin_client.get(url), expect=MARKERS[0])
 
 
 # -- WeasyPrint reads local files only --------------------------------------------------------------
+
 
 @pytest.fixture
 def listener():
@@ -572,12 +682,21 @@ def test_the_listener_would_see_a_fetch(listener):
 
 
 @needs_pdf
-@pytest.mark.parametrize("url", [
-    "https://evil.example/x.png", "http://127.0.0.1:8000/admin/", "file:///etc/passwd",
-    "ftp://evil.example/x", "data:text/html,<script>alert(1)</script>",
-    "/media/../../etc/passwd", "/static/../../../etc/passwd", "http://testserver/static/../../etc/passwd",
-    "/media/no-such-picture.png", "/admin/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://evil.example/x.png",
+        "http://127.0.0.1:8000/admin/",
+        "file:///etc/passwd",
+        "ftp://evil.example/x",
+        "data:text/html,<script>alert(1)</script>",
+        "/media/../../etc/passwd",
+        "/static/../../../etc/passwd",
+        "http://testserver/static/../../etc/passwd",
+        "/media/no-such-picture.png",
+        "/admin/",
+    ],
+)
 def test_the_pdf_fetcher_refuses_anything_but_our_own_files(url):
     with pytest.raises(ValueError, match="reads local files only"):
         pdf.LocalFileFetcher().fetch(url)

@@ -35,12 +35,14 @@ def _as_in_production(monkeypatch):
     monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE", raising=False)
 
 
+@pytest.mark.own_database
 def test_production_settings_pass_the_deploy_check_with_no_warnings(tmp_path):
     result = run_django(CHECK_DEPLOY, tmp_path, **production())
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
 
 
+@pytest.mark.own_database
 def test_the_deploy_check_would_catch_a_weak_setting(tmp_path):
     """The control for the test above: turning HSTS off makes the same command fail."""
     result = run_django(CHECK_DEPLOY, tmp_path, **production(DJANGO_HSTS_SECONDS="0"))
@@ -156,6 +158,7 @@ print(json.dumps({
 """
 
 
+@pytest.mark.own_database
 def test_production_cookies_are_secure_and_the_session_ends_with_the_shift(tmp_path, collected_static):
     result = run_django(LOGIN_IN_PRODUCTION, tmp_path, **production(
         DATABASE_URL=f"sqlite:///{tmp_path / 'login.sqlite3'}", DJANGO_STATIC_ROOT=str(collected_static)))
