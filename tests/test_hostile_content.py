@@ -252,9 +252,10 @@ def test_payloads_in_one_section_can_hide_each_other_so_they_are_packed():
     assert [words for words in MARKERS if words not in together], "pack() would not be needed"
     sections = every_payload_in_sections()
     assert all(sections.values()), "every section holds some payloads"
+    rendered = [render_markdown(text) for text in sections.values()]
     for name, payload in PAYLOADS:
         alone = render_markdown(hostile_text(name, payload))
-        assert sum(alone in render_markdown(text) for text in sections.values()) == 1, name
+        assert sum(alone in html for html in rendered) == 1, name
 
 
 # -- each payload alone, through each function that makes markup from text -------------------
@@ -321,58 +322,44 @@ def test_search_words_are_never_live(client, published, department, name, payloa
     assert "No leaflets found for" in html or "found for" in html
 
 
-@pytest.fixture
-def hostile_leaflet_of(make_procedure, make_draft):
-    """A published leaflet with the payload in every field, its department and a glossary word."""
-
-    def make(name, payload):
-        text = f"{marker(name)} {payload}"
-        GlossaryTerm.objects.create(
-            term=fit(GlossaryTerm, "term", text), definition=text, also=f"{payload}\nstent"
-        )
-        procedure = make_procedure(
-            "hostile",
-            title=fit(Procedure, "title", text),
-            summary=fit(Procedure, "summary", text),
-            lay_names=f"{payload}\nhostile words",
-        )
-        version = make_draft(
-            procedure, **{field: f"{hostile_text(name, payload)}\n\nA stent." for field in FIELDS}
-        )
-        version.sources = f"{marker(name)}\n{payload}"
-        version.save()
-        version.publish()
-        department = Department.objects.create(
-            slug="hostile-ward",
-            email='ward@example.org" onmouseover="alert(1)',
-            **{field: fit(Department, field, text) for field in DEPARTMENT_TEXT_FIELDS},
-        )
-        department.procedures.add(procedure)
-        return version, department
-
-    return make
-
-
 @EACH_PAYLOAD
-def test_search_snippets_never_become_live_markup(hostile_leaflet_of, name, payload):
-    hostile_leaflet_of(name, payload)
+def test_the_search_snippet_and_the_html_of_each_pdf_are_never_live(make_procedure, rf, name, payload):
+    """A published leaflet with the payload in every field, its department and a glossary word:
+    the snippet search shows for it, and the HTML WeasyPrint is given for its PDF and for an
+    appointment sheet."""
+    text = f"{marker(name)} {payload}"
+    GlossaryTerm.objects.create(
+        term=fit(GlossaryTerm, "term", text), definition=text, also=f"{payload}\nstent"
+    )
+    procedure = make_procedure(
+        "hostile",
+        title=fit(Procedure, "title", text),
+        summary=fit(Procedure, "summary", text),
+        lay_names=f"{payload}\nhostile words",
+    )
+    version = LeafletVersion.objects.create(
+        procedure=procedure,
+        sources=f"{marker(name)}\n{payload}",
+        last_reviewed=datetime.date(2026, 11, 1),
+        **{field: f"{hostile_text(name, payload)}\n\nA stent." for field in FIELDS},
+    )
+    version.publish()
+    department = Department.objects.create(
+        slug="hostile-ward",
+        email='ward@example.org" onmouseover="alert(1)',
+        **{field: fit(Department, field, text) for field in DEPARTMENT_TEXT_FIELDS},
+    )
+    department.procedures.add(procedure)
+
     [result] = search.search("marker")
     assert "<mark>" in result.snippet
     assert_markup_clean(result.snippet, "the search snippet")
-
-
-@EACH_PAYLOAD
-def test_the_html_each_pdf_is_made_from_is_never_live(hostile_leaflet_of, rf, name, payload):
-    version, department = hostile_leaflet_of(name, payload)
     request = rf.get("/procedures/hostile/leaflet.pdf")
     assert_markup_clean(
         leaflet_pdf_html(request, version, [department]), "the leaflet PDF's HTML", [marker(name)]
     )
     plan = fasting.plan(
-        timezone.now() + datetime.timedelta(days=3),
-        30,
-        version.procedure.food_hours,
-        version.procedure.clear_fluids_hours,
+        timezone.now() + datetime.timedelta(days=3), 30, procedure.food_hours, procedure.clear_fluids_hours
     )
     assert_markup_clean(
         appointment_html(request, version, department, plan, for_pdf=True),
@@ -484,7 +471,7 @@ def test_department_details_are_never_live(client, admin_client, published, pdf_
         assert_clean(client.get(f"/departments/{department.slug}/"), expect=words)
     assert_pdf_clean(client.get("/procedures/kidney-biopsy/leaflet.pdf"), pdf_html, MARKERS)
     # The appointment sheet holds one department: its HTML is checked with every payload by
-    # test_the_html_each_pdf_is_made_from_is_never_live, the print view and the PDF here.
+    # test_the_search_snippet_and_the_html_of_each_pdf_are_never_live, the print view and the PDF here.
     sheet = {**SHEET, "department": departments[0].pk}
     assert_clean(client.post("/procedures/kidney-biopsy/appointment/?format=html", sheet), expect=MARKERS[:1])
     assert_pdf_clean(client.post("/procedures/kidney-biopsy/appointment/", sheet), pdf_html, MARKERS[:1])
