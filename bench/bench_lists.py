@@ -60,7 +60,7 @@ def main():
             "departments": "/departments/",
             "glossary": "/glossary/",
         }
-        print(f"library: {LeafletVersion.objects.current().count()} live leaflets; "
+        print(f"library: {LeafletVersion.objects.live('en').count()} live leaflets; "
               f"Django test Client in process, DEBUG off; cache: {caches['default'].__class__.__name__}")
         client = Client()
         print(f"{'page':26} {'bytes':>9} {'queries':>7} {'rendered p50 ms':>15} {'cached p50 ms':>13} "

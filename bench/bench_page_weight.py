@@ -35,7 +35,7 @@ def main():
         from procedures.models import LeafletVersion
         from procedures.sections import SECTIONS
 
-        versions = LeafletVersion.objects.current().select_related("procedure")
+        versions = LeafletVersion.objects.live("en").select_related("procedure")
         largest = max(versions, key=lambda v: sum(len(getattr(v, s.html_field)) for s in SECTIONS))
         client = Client()
         url = largest.procedure.get_absolute_url()

@@ -53,7 +53,7 @@ PLAIN_STATIC = {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.S
 
 
 def largest_leaflet():
-    versions = LeafletVersion.objects.current().select_related("procedure")
+    versions = LeafletVersion.objects.live("en").select_related("procedure")
     return max(versions, key=lambda v: sum(len(getattr(v, s.field)) for s in SECTIONS))
 
 

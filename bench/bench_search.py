@@ -60,7 +60,7 @@ def main():
         from procedures.models import LeafletVersion
         from procedures.search import search, suggest
 
-        live = LeafletVersion.objects.current().count()
+        live = LeafletVersion.objects.live("en").count()
         print(f"library: {live} live leaflets ({options.leaflets} synthetic); {len(QUERIES)} queries in turn")
 
         measure(lambda q: len(search(q)), 1.0, QUERIES)  # warm up the connection and caches

@@ -61,7 +61,7 @@ MIDDLEWARE = [
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",  # the language from the URL prefix
+    "procedures.middleware.LocaleMiddleware",  # the language from the URL prefix
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -185,6 +185,10 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_AGE = 8 * 60 * 60  # one working shift
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_FAILURE_VIEW = "procedures.views.csrf_failure"
+# Where staff land after signing in when `?next=` is missing or refused (an address on
+# another site): the admin's home, not Django's default /accounts/profile/, which is a 404.
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
 
 # Content-Security-Policy (django-csp). Scripts and styles come only from our own static
 # files: no inline code and no nonces, so every public page stays the same for everyone and

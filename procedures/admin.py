@@ -9,6 +9,8 @@ import datetime
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.http import Http404
@@ -23,10 +25,10 @@ from django.views.decorators.http import require_POST
 from markdownx.widgets import AdminMarkdownxWidget
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import history
+from . import history, workflow
 from .models import (
     DEFAULT_LANGUAGE, Category, ClinicPack, Department, Feedback, GlossaryTerm, LeafletVersion,
-    Procedure, WorkflowEvent, translation_languages,
+    Procedure, WorkflowEvent, fingerprint, translation_languages,
 )
 from .readability import measure
 from .sections import SECTION_FIELDS, SECTIONS
@@ -48,6 +50,7 @@ class ProcedureAdmin(admin.ModelAdmin):
     autocomplete_fields = ["owner"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "resource_number", "category", "summary", "lay_names"]}),
+        ("Anaesthetic and puncture (set the house-style rules)", {"fields": ["sedation", "puncture"]}),
         ("Fasting before the procedure", {"fields": ["food_hours", "clear_fluids_hours"]}),
         ("Document control", {"fields": ["owner", "review_interval_months"]}),
     ]
@@ -82,13 +85,14 @@ class ReviewDueFilter(admin.SimpleListFilter):
         return queryset
 
 
-# Each workflow button: (LeafletVersion method, button label, message on success, comment rule)
+# Each workflow button: (step in procedures/workflow.py, button label, message on success,
+# comment rule)
 WORKFLOW_ACTIONS = {
-    "submit": ("submit_for_review", _("Send for review"), _("Sent for review."), "optional"),
-    "return": ("return_to_draft", _("Send back to draft"), _("Sent back to the editor."), "required"),
-    "publish": ("publish", _("Approve and publish"), _("Published: patients now see this version."), "optional"),
-    "withdraw": ("withdraw", _("Withdraw from patients"), _("Withdrawn: patients no longer see this leaflet."), "optional"),
-    "review": ("record_review_without_change", _("Record a review with no change"),
+    "submit": (workflow.submit_for_review, _("Send for review"), _("Sent for review."), "optional"),
+    "return": (workflow.return_to_draft, _("Send back to draft"), _("Sent back to the editor."), "required"),
+    "publish": (workflow.publish, _("Approve and publish"), _("Published: patients now see this version."), "optional"),
+    "withdraw": (workflow.withdraw, _("Withdraw from patients"), _("Withdrawn: patients no longer see this leaflet."), "optional"),
+    "review": (workflow.record_review, _("Record a review with no change"),
                _("Review recorded: the review dates are updated in a new version."), "none"),
 }
 
@@ -109,6 +113,20 @@ class LeafletVersionForm(forms.ModelForm):
             self.fields["translation_of"].queryset = LeafletVersion.objects.ever_published().filter(
                 procedure_id=self.instance.procedure_id, language=DEFAULT_LANGUAGE
             ).order_by("-number")
+
+    def clean(self):
+        cleaned = super().clean()
+        procedure = cleaned.get("procedure")
+        if not self.instance.pk and procedure is not None:
+            existing = LeafletVersion.objects.drafts().filter(
+                procedure=procedure, language=self.instance.language
+            ).first()
+            if existing:
+                url = reverse("admin:procedures_leafletversion_change", args=[existing.pk])
+                self.add_error("procedure", format_html(
+                    gettext('This leaflet already has a draft. <a href="{}">Carry on with that draft</a> '
+                            "instead, so nobody's work is lost."), url))
+        return cleaned
 
     def _post_clean(self):
         super()._post_clean()
@@ -134,14 +152,20 @@ class LeafletVersionForm(forms.ModelForm):
             None,
             gettext(
                 "%(who)s saved this draft while you were editing it, so nothing was saved. "
-                "Your text is still in the boxes below. They changed: %(changed)s. Compare their "
-                "changes (shown above the form), then press Save again to keep your text instead "
-                "of theirs."
+                "They changed: %(changed)s. The sections only they changed now hold their "
+                "text; the sections you changed still hold yours. Compare their changes (shown "
+                "above the form), then press Save again to keep both."
             ) % {"who": who, "changed": ", ".join(changed) or gettext("the review details")},
         )
-        # Saving again now is a deliberate choice made after seeing their changes.
+        # Saving again now is a deliberate choice made after seeing their changes. It must not
+        # undo what they did in the sections this editor left alone: those take their text.
         self.data = self.data.copy()
         self.data["opened_revision"] = current.revision
+        if started_from:
+            for field, _heading in history.COMPARED_FIELDS:
+                untouched = (self.cleaned_data.get(field) or "").strip() == (getattr(started_from, field) or "").strip()
+                if field in self.fields and untouched:
+                    self.data[field] = getattr(current, field)
 
 
 @admin.register(LeafletVersion)
@@ -186,7 +210,7 @@ class LeafletVersionAdmin(SimpleHistoryAdmin):
     def get_queryset(self, request):
         # The live English version of each row's leaflet, in the list's own query, for
         # translation_state.
-        live_english = LeafletVersion.objects.current().filter(procedure=OuterRef("procedure"))
+        live_english = LeafletVersion.objects.live(DEFAULT_LANGUAGE).filter(procedure=OuterRef("procedure"))
         return super().get_queryset(request).annotate(
             live_english_pk=Subquery(live_english.values("pk")[:1])
         )
@@ -221,12 +245,15 @@ class LeafletVersionAdmin(SimpleHistoryAdmin):
         return super().has_delete_permission(request, obj) and (obj is None or obj.is_editable)
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.author = request.user
-        super().save_model(request, obj, form, change)
-        if not change:
-            WorkflowEvent.objects.create(version=obj, actor=request.user, to_status=obj.status,
-                                         comment="Draft created")
+        if change:
+            was_in_review = obj.status == LeafletVersion.Status.IN_REVIEW
+            workflow.save_draft(obj, by=request.user)
+            if was_in_review:
+                messages.warning(request, gettext(
+                    "This version was waiting for review. Because its text changed, it is a draft "
+                    "again: send it for review when it is ready."))
+        else:
+            workflow.create_draft(obj, by=request.user)
 
     @admin.display(description="version")
     def version_label(self, obj):
@@ -287,6 +314,7 @@ class LeafletVersionAdmin(SimpleHistoryAdmin):
         version = get_object_or_404(LeafletVersion.objects.select_related("procedure"), pk=pk)
         if not self.has_view_permission(request, version):
             raise PermissionDenied
+        content_hash = version.content_hash()
         return render(
             request,
             "procedures/leaflet.html",
@@ -295,62 +323,77 @@ class LeafletVersionAdmin(SimpleHistoryAdmin):
                 "procedure": version.procedure,
                 "departments": list(version.procedure.departments.all()),
                 "preview": True,
+                # The approver approves this text: the link carries its hash to the approval.
+                "fingerprint": fingerprint(content_hash),
+                "approve_url": reverse("admin:procedures_leafletversion_workflow", args=[pk, "publish"])
+                + f"?text={content_hash}"
+                if version.status == LeafletVersion.Status.IN_REVIEW
+                and request.user.has_perm("procedures.approve_leafletversion") else None,
             },
         )
 
     def workflow_view(self, request, pk, action):
-        """GET asks to confirm (and for a comment); POST does it. The model checks the rights."""
+        """GET asks to confirm (and for a comment); POST does it. procedures/workflow.py checks
+        the rights and the state."""
         version = get_object_or_404(LeafletVersion.objects.select_related("procedure"), pk=pk)
         if action not in WORKFLOW_ACTIONS:
             raise Http404
-        method, label, success, comment_rule = WORKFLOW_ACTIONS[action]
+        step, label, success, comment_rule = WORKFLOW_ACTIONS[action]
+        # An approver approves the text they read: the hash the preview's link carried, or
+        # of the text as it is when this page is opened. The form sends it back, and a POST
+        # without it approves nothing.
+        if request.method == "POST":
+            read_hash = request.POST.get("content_hash", "")
+        else:
+            read_hash = request.GET.get("text") or version.content_hash()
         error, status = None, 200
         if request.method == "POST":
-            comment = {} if comment_rule == "none" else {"comment": request.POST.get("comment", "")}
+            arguments = {} if comment_rule == "none" else {"comment": request.POST.get("comment", "")}
+            if action == "publish":
+                arguments["approved_hash"] = read_hash
             try:
-                result = getattr(version, method)(by=request.user, **comment)
+                result = step(version, by=request.user, **arguments)
+            except workflow.AlreadyDone as done:
+                messages.info(request, " ".join(done.messages))
+                return self._back(pk)
             except PermissionDenied as problem:
-                error, status = str(problem) or "You are not allowed to do that.", 403
+                error, status = str(problem) or gettext("You are not allowed to do that."), 403
             except ValidationError as problem:
                 error, status = " ".join(problem.messages), 400
             else:
                 messages.success(request, success)
                 return self._back(result.pk if isinstance(result, LeafletVersion) else pk)
+        elif action == "publish" and read_hash != version.content_hash():
+            error = gettext("The text has changed since you previewed it. Preview it again before "
+                            "you approve it.")
         return render(request, "admin/procedures/leafletversion/workflow.html", {
             **self.admin_site.each_context(request), "version": version, "label": label,
             "error": error, "comment_rule": comment_rule, "title": label, "opts": self.model._meta,
+            "content_hash": read_hash if action == "publish" else "",
+            "fingerprint": fingerprint(read_hash) if action == "publish" else "",
         }, status=status)
 
     def new_draft_view(self, request, pk):
         version = get_object_or_404(LeafletVersion, pk=pk)
-        existing = LeafletVersion.objects.drafts().filter(
-            procedure=version.procedure, language=version.language
-        ).first()
-        if existing:
-            messages.warning(request, gettext("A draft of this leaflet already exists: carry on with it."))
-            return self._back(existing.pk)
-        try:
-            draft = version.start_new_draft(by=request.user)
-        except PermissionDenied as problem:
-            messages.error(request, str(problem))
-            return self._back(pk)
-        messages.success(request, gettext("New draft started from this version. Patients still see the published one."))
-        return self._back(draft.pk)
+        return self._start_draft(request, pk, lambda: workflow.start_new_draft(version, by=request.user),
+                                 gettext("New draft started from this version. Patients still see the published one."))
 
     def translate_view(self, request, pk, language):
         english = get_object_or_404(LeafletVersion, pk=pk)
-        existing = LeafletVersion.objects.drafts().filter(
-            procedure=english.procedure, language=language
-        ).first()
-        if existing:
-            messages.warning(request, gettext("A draft of this translation already exists: carry on with it."))
-            return self._back(existing.pk)
+        return self._start_draft(request, pk, lambda: workflow.start_translation(english, language, by=request.user),
+                                 gettext("Translation draft started. Patients see it only once it is approved."))
+
+    def _start_draft(self, request, pk, start, success):
+        """Start a draft and open it; with a draft already there, open that one instead."""
         try:
-            draft = english.start_translation(language, by=request.user)
+            draft = start()
+        except workflow.DraftExists as exists:
+            messages.warning(request, " ".join(exists.messages))
+            return self._back(exists.draft.pk)
         except (PermissionDenied, ValidationError) as problem:
             messages.error(request, " ".join(getattr(problem, "messages", [str(problem)])))
             return self._back(pk)
-        messages.success(request, gettext("Translation draft started. Patients see it only once it is approved."))
+        messages.success(request, success)
         return self._back(draft.pk)
 
     def compare_view(self, request, pk):
@@ -372,12 +415,12 @@ class LeafletVersionAdmin(SimpleHistoryAdmin):
         chosen = history.find(history.choices_for(version.procedure), request.POST.get("key", ""))
         if chosen is None:
             raise Http404
-        if LeafletVersion.objects.drafts().filter(procedure=version.procedure, language=version.language).exists():
-            messages.error(request, gettext("This leaflet already has a draft. Publish or delete it first, then restore."))
-            return redirect(reverse("admin:procedures_leafletversion_compare", args=[pk]) + f"?a={chosen.key}")
         fields = {field: getattr(chosen.record, field) for field, _ in history.COMPARED_FIELDS}
         try:
-            draft = version.start_new_draft(by=request.user, **fields)
+            draft = workflow.start_new_draft(version, by=request.user, **fields)
+        except workflow.DraftExists:
+            messages.error(request, gettext("This leaflet already has a draft. Publish or delete it first, then restore."))
+            return redirect(reverse("admin:procedures_leafletversion_compare", args=[pk]) + f"?a={chosen.key}")
         except PermissionDenied as problem:
             messages.error(request, str(problem))
             return self._back(pk)
@@ -431,7 +474,7 @@ class LeafletVersionAdmin(SimpleHistoryAdmin):
         version = self.get_object(request, object_id)
         context = {"version": version}
         if version:
-            live_english = LeafletVersion.objects.current().filter(procedure=version.procedure).first()
+            live_english = LeafletVersion.objects.live(DEFAULT_LANGUAGE).filter(procedure=version.procedure).first()
             context.update(
                 live_english=live_english,
                 behind_english=version.is_behind(live_english),
@@ -510,3 +553,34 @@ class ClinicPackAdmin(admin.ModelAdmin):
     filter_horizontal = ["procedures"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["updated_by"]
+
+
+class StaffAccountAdmin(UserAdmin):
+    """Staff accounts, managed by superusers only.
+
+    Anyone who can change accounts can give any account any right, their own included: an
+    Administrator could make themselves a superuser, or make an approver account to approve
+    their own draft. Administrators may look; superusers add, change and remove. The admin's
+    log records who made each account, and the workflow's own-draft rule reads it
+    (workflow._same_person).
+    """
+
+    list_display = [*UserAdmin.list_display, "account_made_by"]
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    @admin.display(description="account made by")
+    def account_made_by(self, user):
+        made = workflow.account_made_by(user).select_related("user").first()
+        return made.user.get_username() if made else "—"
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), StaffAccountAdmin)

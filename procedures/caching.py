@@ -13,8 +13,8 @@ WeasyPrint is installed, which the leaflet page mentions; the site and organisat
 (a) is the library generation: one database row (`LibraryGeneration`) whose random token is
 replaced whenever something patients can see changes, in the same transaction as the change:
 
-- a version is published, superseded or withdrawn: every one of those steps writes a
-  `WorkflowEvent` (LeafletVersion._move), and saving one replaces the token;
+- a version is published, superseded or withdrawn: procedures/workflow.py calls
+  `library_changed()` as the last part of each of those steps;
 - a procedure, category, department or glossary term is saved or deleted, or a department's
   list of procedures changes (model signals, connected in ProceduresConfig.ready).
 
@@ -87,8 +87,9 @@ logger = logging.getLogger(__name__)
 # Headers a cached answer keeps; everything else (security headers, CSP, cookies) is added by
 # the middleware on every request, hit or miss, because the cache sits inside the view.
 KEPT_HEADERS = ("Content-Type", "Content-Language", "Content-Disposition", "Vary", "Link", "X-Robots-Tag")
-# What the deploy fingerprint reads: a deploy that changes any of it gets fresh keys.
-DEPLOY_FOLDERS = ("ir_portal", "procedures", "templates", "static")
+# What the deploy fingerprint reads: a deploy that changes any of it gets fresh keys. locale/
+# holds the interface's translations: a deploy that only fixes one must not keep old pages.
+DEPLOY_FOLDERS = ("ir_portal", "procedures", "templates", "static", "locale")
 GENERATION_PK = 1
 # How long a worker process goes on using the library token it last read (see above).
 STATE_MEMO_SECONDS = 0.25
@@ -185,13 +186,12 @@ def connect_signals():
     """Called from ProceduresConfig.ready(), so management commands bump it too."""
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
-    from .models import Category, Department, GlossaryTerm, Procedure, WorkflowEvent
+    from .models import Category, Department, GlossaryTerm, Procedure
 
+    # Status changes of versions are not here: the workflow calls library_changed() itself.
     for model in (Procedure, Category, Department, GlossaryTerm):
         post_save.connect(library_changed, sender=model, dispatch_uid=f"library-changed-save-{model.__name__}")
         post_delete.connect(library_changed, sender=model, dispatch_uid=f"library-changed-delete-{model.__name__}")
-    # Every status change of a version (publish, supersede, withdraw) writes one of these.
-    post_save.connect(library_changed, sender=WorkflowEvent, dispatch_uid="library-changed-workflow")
     m2m_changed.connect(
         _procedures_offered_changed, sender=Department.procedures.through,
         dispatch_uid="library-changed-department-procedures",

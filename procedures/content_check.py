@@ -10,9 +10,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.utils.text import slugify
 
-from .content_files import ContentError, file_lines, parse_leaflet, parse_translation, read_toml
+from . import house_style
+from .content_files import (
+    PUNCTURES, SEDATIONS, TABLES, ContentError, file_lines, glossary_slug, line_of, name_problem,
+    parse_leaflet, parse_translation,
+)
 from .markdown import image_problem
 from .models import DEFAULT_REVIEW_MONTHS, add_months
 from .readability import measure, plain_sentences
@@ -41,6 +44,9 @@ MIN_SECTION_WORDS = 40  # fewer usually means a placeholder, not a section a pat
 MIN_GLOSSARY_TERMS = 40
 
 _LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)")
+# What every department needs so a leaflet can give its contacts and the 24-hour route
+# (PIF TICK; content/HOUSE_STYLE.md rule 8).
+DEPARTMENT_CONTACTS = ("phone", "switchboard", "out_of_hours_route", "pals", "pharmacy_helpline")
 
 
 @dataclass(frozen=True)
@@ -81,17 +87,21 @@ class Report:
 def check_library(content_dir, today):
     content_dir = Path(content_dir)
     report = Report()
-    categories = _tables(content_dir / "categories.toml", "category", report)
-    glossary = _tables(content_dir / "glossary.toml", "term", report)
-    departments = _tables(content_dir / "departments.toml", "department", report)
+    categories = _tables(content_dir, TABLES["categories"], report)
+    glossary = _tables(content_dir, TABLES["glossary"], report)
+    departments = _tables(content_dir, TABLES["departments"], report)
+    style = _house_style(content_dir / "house_style.toml", report)
     paths = sorted((content_dir / "leaflets").glob("*.md"))
+    _check_names(paths, report)
     report.checked = len(paths)
     # A file that fails to parse still exists, so links and departments naming it are fine.
     known = {
         "leaflets": {p.stem for p in paths},
         "categories": {c.get("slug") for c in categories},
-        "glossary": {slugify(t.get("term", "")) for t in glossary},
+        "glossary": {glossary_slug(t) for t in glossary},
         "anchors": {s.anchor for s in SECTIONS},
+        "offered": {slug for entry in departments for slug in entry.get("procedures", [])},
+        "style": style,
     }
 
     for path in paths:
@@ -109,12 +119,19 @@ def check_library(content_dir, today):
                                            f"required leaflet '{slug}' is missing"))
     departments_path = content_dir / "departments.toml"
     for entry in departments:
+        missing = [key for key in DEPARTMENT_CONTACTS if not str(entry.get(key, "")).strip()]
+        if missing:
+            report.problems.append(Problem(
+                departments_path, line_of(departments_path, f'slug = "{entry.get("slug")}"'),
+                f"department '{entry.get('slug')}' has no {', '.join(missing)}: every leaflet shows "
+                "them (the 24-hour route, PALS and the pharmacy helpline)",
+            ))
         for slug in entry.get("procedures", []):
             if slug not in known["leaflets"]:
                 # Several departments list the same procedure: point at this department's.
-                after = _line_of(departments_path, f'slug = "{entry.get("slug")}"')
+                after = line_of(departments_path, f'slug = "{entry.get("slug")}"')
                 report.problems.append(Problem(
-                    departments_path, _line_of(departments_path, f'"{slug}"', after),
+                    departments_path, line_of(departments_path, f'"{slug}"', after),
                     f"department '{entry.get('slug')}' offers '{slug}', which has no leaflet",
                 ))
     if len(glossary) < MIN_GLOSSARY_TERMS:
@@ -127,7 +144,9 @@ def _check_translations(content_dir, known, report):
     """content/translations/<language>/<slug>.md: well formed, in the right folder, of a
     leaflet that exists. Readability formulas are English, so they are not applied here;
     translations are checked by a professional translator instead."""
-    for path in sorted((content_dir / "translations").glob("*/*.md")):
+    paths = sorted((content_dir / "translations").glob("*/*.md"))
+    _check_names(paths, report)
+    for path in paths:
         report.translations += 1
         try:
             translation = parse_translation(path)
@@ -136,34 +155,93 @@ def _check_translations(content_dir, known, report):
             continue
         if translation.slug not in known["leaflets"]:
             report.problems.append(Problem(path, 0, f"translates '{translation.slug}', which has no leaflet"))
+        numbered = _section_lines(translation)
+        for line, message in house_style.check_key_points(numbered["key_points"], next(iter(numbered))):
+            report.problems.append(Problem(path, line, message))
+        _check_sources(translation, report)
         if translation.meta["language"] != path.parent.name:
             report.problems.append(Problem(
-                path, _line_of(path, "language"),
+                path, line_of(path, "language"),
                 f"says language '{translation.meta['language']}' but is in the '{path.parent.name}' folder",
             ))
 
 
-def _tables(path, key, report):
+def _house_style(path, report):
+    if not path.exists():
+        report.problems.append(Problem(path, 0, "file is missing: the house rules are checked against it"))
+        return None
+    try:
+        return house_style.read_house_style(path)
+    except ContentError as error:
+        report.problems.append(Problem(error.path, error.line, error.message))
+        return None
+
+
+def _check_sources(leaflet, report):
+    """Every source line dated and linked (PIF TICK: evidence the reader can look up)."""
+    for source in leaflet.meta["sources"]:
+        missing = house_style.source_problems(source)
+        if missing:
+            line = next((n for n, text in enumerate(leaflet.front_lines, start=2) if source[:40] in text),
+                        leaflet.error("sources", "").line)
+            report.problems.append(Problem(
+                leaflet.path, line,
+                f"source needs {' and '.join(missing)}: \"{' '.join(source.split()[:10])}…\"",
+            ))
+
+
+def _check_house_style(leaflet, numbered, known, report):
+    """The issue-16 rules (content/HOUSE_STYLE.md): errors, each at the line to fix."""
+    problems, meta, style = report.problems, leaflet.meta, known["style"]
+
+    def add(found):
+        for line, message in found:
+            if isinstance(line, str):  # a front-matter key
+                problems.append(_meta_problem(leaflet, line, message))
+            else:
+                problems.append(Problem(leaflet.path, line, message))
+
+    for key, values in (("sedation", SEDATIONS), ("puncture", PUNCTURES)):
+        if key not in meta:
+            problems.append(Problem(leaflet.path, 1, f"front matter is missing '{key}' (one of "
+                                                     f"{', '.join(values)}: see content/HOUSE_STYLE.md)"))
+    if leaflet.slug not in known["offered"]:
+        problems.append(Problem(leaflet.path, 0, "no department in departments.toml offers this leaflet, "
+                                                 "so it would show no phone number"))
+    _check_sources(leaflet, report)
+    add(house_style.check_key_points(numbered["key_points"], next(iter(numbered))))
+    for section in SECTIONS:
+        add(house_style.check_bands(numbered[section.field], section.heading))
+    add(house_style.check_risk_numbers(numbered["key_points"] + numbered["risks"], style)
+        if style else [])
+    add(house_style.check_death([line for s in SECTIONS for line in numbered[s.field]]))
+    add(house_style.check_alternatives(numbered["alternatives"]))
+    add(house_style.check_who_does_it(numbered["what_it_is"]))
+    add(house_style.check_urgent(numbered["urgent_help"]))
+    if style:
+        add(house_style.check_house_rules(meta, numbered, style))
+
+
+def _tables(content_dir, table, report):
+    path = Path(content_dir) / table.file
     if not path.exists():
         report.problems.append(Problem(path, 0, "file is missing"))
         return []
     try:
-        entries = read_toml(path).get(key, [])
+        entries = table.entries(content_dir)
     except ContentError as error:
         report.problems.append(Problem(error.path, error.line, error.message))
         return []
-    if not isinstance(entries, list):
-        report.problems.append(Problem(path, 1, f"expected [[{key}]] tables"))
-        return []
+    for error in table.problems(content_dir, entries):
+        report.problems.append(Problem(error.path, error.line, error.message))
     return entries
 
 
-def _line_of(path, text, after=0):
-    """The first line after line `after` that mentions `text`, or 0."""
-    for number, line in enumerate(file_lines(path.read_text(encoding="utf-8")), start=1):
-        if number > after and text in line:
-            return number
-    return 0
+def _check_names(paths, report):
+    for path in paths:
+        error = name_problem(path)
+        if error:
+            report.problems.append(Problem(error.path, error.line, error.message))
 
 
 def _section_lines(leaflet):
@@ -235,6 +313,8 @@ def _check_leaflet(leaflet, known, today, report):
                 broken = _broken_link(target, known)
                 if broken:
                     problem(number, f"broken link to {target}: {broken}")
+
+    _check_house_style(leaflet, numbered, known, report)
 
     overall = measure("\n".join(leaflet.sections.get(s.field, "") for s in SECTIONS))
     report.leaflets.append(LeafletFigures(leaflet.path, figures, overall))

@@ -24,6 +24,11 @@ REQUIRED_KEYS = ("title", "resource_number", "category", "summary", "version", "
 TRANSLATION_REQUIRED_KEYS = ("language", "translation_of", "title", "summary", "version", "status",
                              "last_reviewed", "sources")
 STATUSES = ("draft", "in_review", "published", "superseded", "withdrawn")
+# The house style's two facts about a procedure (content/HOUSE_STYLE.md); the same values as
+# models.Sedation and models.Puncture. Optional here, so older files and backups still load;
+# check_content requires them in the library.
+SEDATIONS = ("local", "sedation", "general")
+PUNCTURES = ("none", "artery", "vein")
 
 
 class ContentError(Exception):
@@ -145,6 +150,8 @@ def _check_meta(path, meta, front_lines, complete=True, required=REQUIRED_KEYS):
         and (not isinstance(meta["translation_of"], int) or meta["translation_of"] < 1),
         "language": "language" in meta
         and (not isinstance(meta["language"], str) or not re.fullmatch(r"[a-z]{2,3}", meta["language"])),
+        "sedation": "sedation" in meta and meta["sedation"] not in SEDATIONS,
+        "puncture": "puncture" in meta and meta["puncture"] not in PUNCTURES,
     }
     expectations = {
         "version": "a whole number from 1",
@@ -155,6 +162,10 @@ def _check_meta(path, meta, front_lines, complete=True, required=REQUIRED_KEYS):
         "lay_names": "a list of words patients use",
         "translation_of": "the number of the English version translated, from 1",
         "language": "a language code like ar or pl",
+        "sedation": "one of " + ", ".join(f'"{s}"' for s in SEDATIONS)
+        + " (local anaesthetic only; local anaesthetic and sedation; general anaesthetic)",
+        "puncture": "one of " + ", ".join(f'"{s}"' for s in PUNCTURES)
+        + " (whether a needle goes into an artery or a large vein)",
     }
     for key, bad in problems.items():
         if bad:
@@ -221,3 +232,105 @@ def dump_toml_tables(path, name, entries):
     """Write [[name]] tables, one per entry, in the order given."""
     blocks = [f"[[{name}]]\n{_dump_toml(entry)}\n" for entry in entries]
     Path(path).write_text("\n".join(blocks), encoding="utf-8")
+
+
+# -- the library's tables (categories.toml, glossary.toml, departments.toml) -----------------
+
+# A slug is part of a web address (and, for glossary terms, of the link to a definition):
+# lower-case letters and digits in words joined by hyphens, as URLs print them.
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def glossary_slug(entry):
+    """The slug a glossary entry gets: its own, or made from the term as the model makes it."""
+    from django.utils.text import slugify
+
+    return entry.get("slug") or slugify(str(entry.get("term", "")))[:50]
+
+
+@dataclass(frozen=True)
+class Table:
+    """What a valid [[name]] table of the library holds."""
+
+    file: str
+    name: str
+    kind: str  # how a message names one entry
+    required: tuple
+    unique: tuple  # (label, entry -> value): two entries with the same value would be one row
+
+    def entries(self, content_dir):
+        path = Path(content_dir) / self.file
+        data = read_toml(path) if path.exists() else {}
+        entries = data.get(self.name, [])
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise ContentError(path, 1, f"expected [[{self.name}]] tables")
+        return entries
+
+    def problems(self, content_dir, entries):
+        """Every missing value, bad slug and duplicate, as ContentErrors at their lines."""
+        path = Path(content_dir) / self.file
+        lines = file_lines(path.read_text(encoding="utf-8")) if path.exists() else []
+        starts = [n for n, line in enumerate(lines, start=1) if line.strip() == f"[[{self.name}]]"]
+        found, seen = [], {label: {} for label, _ in self.unique}
+
+        def line_of(index, key):
+            """The line setting `key` in the index-th table, or the table's own first line."""
+            start = starts[index] if index < len(starts) else 0
+            end = starts[index + 1] if index + 1 < len(starts) else len(lines) + 1
+            return next((n for n in range(start + 1, end) if lines[n - 1].split("=")[0].strip() == key), start)
+
+        for index, entry in enumerate(entries):
+            label = entry.get("slug") or entry.get("term") or "?"
+            for key in self.required:
+                if not str(entry.get(key, "")).strip():
+                    found.append(ContentError(path, line_of(index, key), f"{self.kind} '{label}' has no '{key}'"))
+            slug = entry.get("slug")
+            if slug not in (None, "") and not (isinstance(slug, str) and SLUG.fullmatch(slug)):
+                found.append(ContentError(
+                    path, line_of(index, "slug"),
+                    f"{self.kind} '{label}': slug {slug!r} must be lower-case letters and digits "
+                    "joined by hyphens, like 'kidney-tube' (it is part of a web address)",
+                ))
+            for key_label, value_of in self.unique:
+                value = value_of(entry)
+                if not value:
+                    continue
+                line = line_of(index, key_label)
+                if value in seen[key_label]:
+                    found.append(ContentError(
+                        path, line, f"{self.kind} {key_label} '{value}' is used twice (first at line "
+                        f"{seen[key_label][value]}): the second would silently replace the first",
+                    ))
+                else:
+                    seen[key_label][value] = line
+        return found
+
+
+TABLES = {
+    "categories": Table("categories.toml", "category", "category", ("slug", "name", "summary"),
+                        (("slug", lambda e: e.get("slug")),)),
+    "glossary": Table("glossary.toml", "term", "glossary term", ("term", "definition"),
+                      (("term", lambda e: str(e.get("term", "")).strip()),
+                       ("slug", glossary_slug))),
+    "departments": Table("departments.toml", "department", "department",
+                         ("slug", "name", "site", "address", "phone", "opening_hours", "urgent_advice"),
+                         (("slug", lambda e: e.get("slug")),)),
+}
+
+
+def name_problem(path):
+    """A ContentError if a leaflet or translation file's name cannot be its web address."""
+    if not SLUG.fullmatch(Path(path).stem):
+        return ContentError(
+            path, 0, f"the file name '{Path(path).stem}' must be lower-case letters and digits "
+            "joined by hyphens, like 'kidney-biopsy.md': it becomes the leaflet's web address",
+        )
+    return None
+
+
+def line_of(path, text, after=0):
+    """The first line after line `after` that mentions `text`, or 0."""
+    for number, line in enumerate(file_lines(Path(path).read_text(encoding="utf-8")), start=1):
+        if number > after and text in line:
+            return number
+    return 0

@@ -1,46 +1,27 @@
 """'Is this page useful?' on every leaflet: two buttons, then an optional comment after "No".
 
 Plain forms, so it works without JavaScript. Nothing that identifies a person is stored:
-the client address is only hashed into a short-lived cache key for flood control. The forms
-are exempt from CSRF on purpose: there is no session or account to protect, and a CSRF
+the client address is only hashed into a short-lived count for flood control
+(procedures/throttle.py). The forms are exempt from CSRF on purpose: there is no session or account to protect, and a CSRF
 cookie would make every leaflet page uncacheable; the throttle is the protection that matters.
 """
 
-import hashlib
-
-from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from . import throttle
 from .models import Feedback
-from .views import _current_version, client_address
+from .views import _current_version
 
 PER_CLIENT_PER_HOUR = 10
 SITE_WIDE_PER_HOUR = 1000
 COMMENT_MAX = 500
 TOKEN_SALT = "procedures.feedback"
 TOKEN_MAX_AGE = 60 * 60  # an hour to write a comment after pressing "No"
-
-
-def _too_many(request):
-    """Count this submission; True once a client, or the whole site, sends too many."""
-    client = client_address(request) or "unknown"
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{client}".encode()).hexdigest()[:32]
-    over = False
-    for key, limit in ((f"feedback:client:{digest}", PER_CLIENT_PER_HOUR), ("feedback:site", SITE_WIDE_PER_HOUR)):
-        cache.add(key, 0, timeout=60 * 60)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=60 * 60)
-            count = 1
-        over = over or count > limit
-    return over
 
 
 def _thanks(request, version, status=200, message=None):
@@ -59,7 +40,7 @@ def leave_feedback(request, slug):
     answer = request.POST.get("useful")
     if answer not in ("yes", "no"):
         return redirect(version.procedure.get_absolute_url() + "#feedback")
-    if _too_many(request):
+    if throttle.too_many(request, "feedback", PER_CLIENT_PER_HOUR, SITE_WIDE_PER_HOUR):
         return _thanks(request, version, status=429,
                        message=_("We have had a lot of feedback from you recently, so this answer was not saved."))
     feedback = Feedback.objects.create(version=version, useful=answer == "yes")

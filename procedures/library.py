@@ -14,14 +14,15 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from . import workflow
 from .content_files import (
-    ContentError, dump_toml_tables, file_lines, parse_leaflet, parse_translation, read_toml,
+    TABLES, ContentError, dump_toml_tables, line_of, name_problem, parse_leaflet, parse_translation,
     write_leaflet,
 )
 from .middleware import write_contacts_snapshot
 from .models import (
     DEFAULT_LANGUAGE, DEFAULT_REVIEW_MONTHS, Category, Department, GlossaryTerm, LeafletVersion,
-    Procedure, WorkflowEvent, translation_languages,
+    Procedure, translation_languages,
 )
 from .sections import SECTIONS
 
@@ -34,47 +35,32 @@ class LoadReport:
     notes: list = field(default_factory=list)
 
 
-def _entries(path, key):
-    data = read_toml(path) if path.exists() else {}
-    entries = data.get(key, [])
-    if not isinstance(entries, list):
-        raise ContentError(path, 1, f"expected [[{key}]] tables")
-    return entries
+def _tables(content_dir):
+    """categories, glossary and departments, each entry checked (content_files.TABLES); the
+    first problem found is raised, with its file and line."""
+    tables = []
+    for table in (TABLES["categories"], TABLES["glossary"], TABLES["departments"]):
+        entries = table.entries(content_dir)
+        for problem in table.problems(content_dir, entries):
+            raise problem
+        tables.append(entries)
+    return tables
 
 
-def _line_of(path, text):
-    """The first line of a TOML file that mentions `text`, for pointing at a bad value."""
-    for number, line in enumerate(file_lines(Path(path).read_text(encoding="utf-8")), start=1):
-        if text in line:
-            return number
-    return 0
-
-
-def _require(path, entry, keys, kind):
-    for key in keys:
-        if not str(entry.get(key, "")).strip():
-            name = entry.get("slug") or entry.get("term") or "?"
-            raise ContentError(path, _line_of(path, str(name)), f"{kind} '{name}' has no '{key}'")
+def _leaflet_files(folder):
+    paths = sorted(Path(folder).glob("*.md"))
+    for path in paths:
+        problem = name_problem(path)
+        if problem:
+            raise problem
+    return paths
 
 
 def read_library(content_dir):
     """Parse and cross-check everything; raise ContentError for the first problem found."""
     content_dir = Path(content_dir)
-    categories = _entries(content_dir / "categories.toml", "category")
-    for entry in categories:
-        _require(content_dir / "categories.toml", entry, ("slug", "name", "summary"), "category")
-    glossary = _entries(content_dir / "glossary.toml", "term")
-    for entry in glossary:
-        _require(content_dir / "glossary.toml", entry, ("term", "definition"), "glossary term")
-    departments = _entries(content_dir / "departments.toml", "department")
-    for entry in departments:
-        _require(
-            content_dir / "departments.toml",
-            entry,
-            ("slug", "name", "site", "address", "phone", "opening_hours", "urgent_advice"),
-            "department",
-        )
-    leaflets = [parse_leaflet(p) for p in sorted((content_dir / "leaflets").glob("*.md"))]
+    categories, glossary, departments = _tables(content_dir)
+    leaflets = [parse_leaflet(p) for p in _leaflet_files(content_dir / "leaflets")]
     translations = read_translations(content_dir, {leaflet.slug: leaflet for leaflet in leaflets})
 
     category_slugs = {c["slug"] for c in categories} | set(Category.objects.values_list("slug", flat=True))
@@ -93,7 +79,7 @@ def read_library(content_dir):
         for slug in entry.get("procedures", []):
             if slug not in procedure_slugs:
                 path = content_dir / "departments.toml"
-                raise ContentError(path, _line_of(path, f'"{slug}"'), f"department '{entry['slug']}' offers unknown procedure '{slug}'")
+                raise ContentError(path, line_of(path, f'"{slug}"'), f"department '{entry['slug']}' offers unknown procedure '{slug}'")
     return categories, glossary, departments, leaflets, translations
 
 
@@ -113,7 +99,7 @@ def read_translations(content_dir, leaflets):
                 f"is not one of the site's languages ({', '.join(languages)}); add it to "
                 "LANGUAGES in ir_portal/settings.py first",
             )
-        for path in sorted(language_folder.glob("*.md")):
+        for path in _leaflet_files(language_folder):
             translation = parse_translation(path)
             meta = translation.meta
             if meta["language"] != language_folder.name:
@@ -165,8 +151,7 @@ def load_library(content_dir):
             slug=entry["slug"],
             defaults={
                 key: entry.get(key, "")
-                for key in ("name", "site", "address", "phone", "email", "opening_hours",
-                            "urgent_advice", "out_of_hours", "arrival_instructions")
+                for key in DEPARTMENT_FIELDS if key != "slug"
             },
         )
         department.procedures.set(Procedure.objects.filter(slug__in=entry.get("procedures", [])))
@@ -186,6 +171,8 @@ def _load_leaflet(leaflet, report):
             "lay_names": "\n".join(meta.get("lay_names", [])),
             "food_hours": meta.get("food_hours"),
             "clear_fluids_hours": meta.get("clear_fluids_hours"),
+            "sedation": meta.get("sedation", ""),
+            "puncture": meta.get("puncture", ""),
         },
     )
     if created:
@@ -236,7 +223,8 @@ def _load_version(leaflet, procedure, language, content, report):
 
     if meta["status"] != LeafletVersion.Status.PUBLISHED:
         if not versions.drafts().exists():
-            LeafletVersion.objects.create(procedure=procedure, language=language, **content)
+            workflow.create_draft(LeafletVersion(procedure=procedure, language=language, **content),
+                                  comment="Draft loaded from the content files")
             report.notes.append(f"{label}: draft created")
         else:
             report.unchanged.append(label)
@@ -259,8 +247,9 @@ def _load_version(leaflet, procedure, language, content, report):
             f"the file's version {wanted} was not loaded (run export_content to update the file)"
         )
         return
-    draft = LeafletVersion.objects.create(procedure=procedure, language=language, **content)
-    draft.publish(number=wanted)
+    # Straight into the record as the live version: a nurse's draft of the leaflet, if there
+    # is one, stays as it is.
+    workflow.publish_text(LeafletVersion(procedure=procedure, language=language, **content), number=wanted)
     report.published.append(f"{label} v{wanted}")
 
 
@@ -350,9 +339,10 @@ def export_library(content_dir):
 # The front matter of a content/ leaflet file, in the order it is written.
 LEAFLET_KEYS = ("title", "resource_number", "category", "summary", "lay_names", "version", "status",
                 "last_reviewed", "next_review_due", "food_hours", "clear_fluids_hours",
-                "sample_content", "sources")
+                "sedation", "puncture", "sample_content", "sources")
 DEPARTMENT_FIELDS = ("slug", "name", "site", "address", "phone", "email", "opening_hours",
-                     "urgent_advice", "out_of_hours", "arrival_instructions")
+                     "urgent_advice", "out_of_hours", "arrival_instructions", "switchboard",
+                     "out_of_hours_route", "pals", "pharmacy_helpline")
 
 
 def _translation_file_meta(version):
@@ -381,6 +371,8 @@ def _procedure_meta(procedure):
         "lay_names": procedure.lay_name_list,
         "food_hours": _hours(procedure.food_hours),
         "clear_fluids_hours": _hours(procedure.clear_fluids_hours),
+        "sedation": procedure.sedation or None,
+        "puncture": procedure.puncture or None,
         "review_interval_months": procedure.review_interval_months,
         "owner": procedure.owner.get_username() if procedure.owner else None,
     }
@@ -449,20 +441,13 @@ def read_archive(content_dir):
             "has no versions/ folder, so it is a content library, not a backup made by "
             "export_content. Load a content library with load_content instead.",
         )
-    categories = _entries(content_dir / "categories.toml", "category")
-    glossary = _entries(content_dir / "glossary.toml", "term")
-    departments = _entries(content_dir / "departments.toml", "department")
-    for path, entries, keys, kind in (
-        (content_dir / "categories.toml", categories, ("slug", "name", "summary"), "category"),
-        (content_dir / "glossary.toml", glossary, ("term", "definition"), "glossary term"),
-        (content_dir / "departments.toml", departments,
-         ("slug", "name", "site", "address", "phone", "opening_hours", "urgent_advice"), "department"),
-    ):
-        for entry in entries:
-            _require(path, entry, keys, kind)
+    categories, glossary, departments = _tables(content_dir)
 
     versions = []
     for folder in sorted(p for p in (content_dir / "versions").iterdir() if p.is_dir()):
+        problem = name_problem(folder)
+        if problem:
+            raise problem
         for path in sorted(folder.glob("*.md")):
             leaflet = parse_leaflet(path, complete=False)
             versions.append(ArchivedVersion(folder.name, leaflet))
@@ -492,7 +477,7 @@ def read_archive(content_dir):
         for slug in entry.get("procedures", []):
             if slug not in slugs:
                 path = content_dir / "departments.toml"
-                raise ContentError(path, _line_of(path, f'"{slug}"'),
+                raise ContentError(path, line_of(path, f'"{slug}"'),
                                    f"department '{entry['slug']}' offers unknown procedure '{slug}'")
     return categories, glossary, departments, versions
 
@@ -573,6 +558,8 @@ def import_library(content_dir):
             lay_names="\n".join(newest.get("lay_names", [])),
             food_hours=newest.get("food_hours"),
             clear_fluids_hours=newest.get("clear_fluids_hours"),
+            sedation=newest.get("sedation", ""),
+            puncture=newest.get("puncture", ""),
             review_interval_months=newest.get("review_interval_months", DEFAULT_REVIEW_MONTHS),
             owner=person(newest.get("owner")),
         )
@@ -590,6 +577,9 @@ def import_library(content_dir):
     for entry in departments:
         department = Department.objects.create(**{key: entry.get(key, "") for key in DEPARTMENT_FIELDS})
         department.procedures.set(Procedure.objects.filter(slug__in=entry.get("procedures", [])))
+    # The versions went in with their own statuses, after their procedures were indexed with
+    # no live text: index every procedure now, or search would find nothing.
+    workflow.reindex_all()
     transaction.on_commit(lambda: write_contacts_snapshot(Department.objects.all()))
     return report
 
@@ -612,17 +602,10 @@ def _restore_version(procedure, archived, person):
         lay_names="\n".join(meta.get("translated_lay_names", [])),
         **{s.field: leaflet.sections.get(s.field, "") for s in SECTIONS},
     )
-    version.save()  # renders the HTML, as a draft; then the record's own status and dates
-    if meta.get("created_at"):
-        LeafletVersion.objects.filter(pk=version.pk).update(created_at=meta["created_at"])
-    approver = person(meta.get("approver"))
-    version._set_status(
-        status=meta["status"], number=archived.number, published_at=meta.get("published_at"),
-        retired_at=meta.get("retired_at"), approver=approver,
-    )
-    WorkflowEvent.objects.create(
-        version=version, actor=None, from_status="", to_status=meta["status"],
-        comment="Restored from a backup" + (f"; approved by {approver.get_username()}" if approver else ""),
+    workflow.enter_record(
+        version, meta["status"], approver=person(meta.get("approver")), number=archived.number,
+        published_at=meta.get("published_at"), retired_at=meta.get("retired_at"),
+        created_at=meta.get("created_at"),
     )
 
 

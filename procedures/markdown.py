@@ -122,7 +122,9 @@ def link_glossary(fragment, glossary, linked):
         if slug in linked:
             return match.group(0)
         linked.add(slug)
-        return f'<a class="glossary-term" href="{glossary_url}#{slug}">{match.group(0)}</a>'
+        # The slug is checked when a term is saved or loaded, and escaped here all the same:
+        # this runs after the sanitiser, so nothing may reach the page unescaped.
+        return f'<a class="glossary-term" href="{glossary_url}#{html.escape(slug)}">{match.group(0)}</a>'
 
     out, depth = [], 0
     for piece in _TAG.split(fragment):

@@ -1,13 +1,18 @@
-"""What patients see when the database is down: the departments' phone numbers and urgent
+"""Middleware of our own.
+
+What patients see when the database is down: the departments' phone numbers and urgent
 advice, from a small file written whenever departments are loaded or saved, so the page
-needs nothing but the disk."""
+needs nothing but the disk. And the language middleware, without a wrong Vary header."""
 
 import json
 import logging
 
 from django.conf import settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.db import DatabaseError, InterfaceError, OperationalError
+from django.middleware.locale import LocaleMiddleware as _DjangoLocaleMiddleware
 from django.template import loader
+from django.utils.translation import get_language_from_path
 
 logger = logging.getLogger(__name__)
 
@@ -17,7 +22,9 @@ def write_contacts_snapshot(departments):
     path.parent.mkdir(parents=True, exist_ok=True)
     contacts = [
         {"name": d.name, "site": d.site, "phone": d.phone, "phone_link": d.phone_link,
-         "opening_hours": d.opening_hours}
+         "opening_hours": d.opening_hours, "switchboard": d.switchboard,
+         "switchboard_link": d.switchboard_link if d.switchboard else "",
+         "out_of_hours_route": d.out_of_hours_route}
         for d in departments
     ]
     temporary = path.with_suffix(".tmp")
@@ -67,3 +74,27 @@ def _database_is_down():
         return False
     except DatabaseError:
         return True
+
+
+class LocaleMiddleware(_DjangoLocaleMiddleware):
+    """Django's, without `Vary: Accept-Language` where the language cannot vary.
+
+    With prefix_default_language=False, an address without a language prefix is English
+    whatever the browser asks for, yet Django still marks it as varying by Accept-Language,
+    which would make a CDN keep one copy of every English page per browser language. The
+    English home page, which does send browsers to their language, says so itself
+    (views.in_preferred_language).
+    """
+
+    def process_response(self, request, response):
+        vary_before = response.get("Vary")
+        response = super().process_response(request, response)
+        urlconf = getattr(request, "urlconf", settings.ROOT_URLCONF)
+        i18n_patterns_used, prefixed_default_language = is_language_prefix_patterns_used(urlconf)
+        if (i18n_patterns_used and not prefixed_default_language
+                and get_language_from_path(request.path_info) is None):
+            if vary_before is None:
+                del response["Vary"]
+            else:
+                response["Vary"] = vary_before
+        return response

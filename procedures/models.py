@@ -7,13 +7,15 @@ version is frozen: its content can never be saved again, only its status can mov
 """
 
 import datetime
+import hashlib
+import json
 import re
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import F, Max, Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
@@ -54,6 +56,15 @@ def text_direction(language):
         return "ltr"
 
 
+def fingerprint(content_hash):
+    """The start of a text's hash in groups of four, short enough to compare by eye."""
+    return " ".join(content_hash[i:i + 4] for i in range(0, 16, 4))
+
+
+def tel_link(number):
+    return "tel:" + re.sub(r"[^\d+]", "", number)
+
+
 def add_months(day, months):
     """The same day `months` later, or the month's last day (29 Feb + 12 months = 28 Feb)."""
     month_index = day.month - 1 + months
@@ -87,9 +98,20 @@ class ProcedureQuerySet(models.QuerySet):
     def with_published_leaflet(self):
         """Procedures a patient can read: those with a live English leaflet."""
         return self.filter(
-            versions__status=LeafletVersion.Status.PUBLISHED,
-            versions__language=DEFAULT_LANGUAGE,
-        ).distinct()
+            Exists(LeafletVersion.objects.live(DEFAULT_LANGUAGE).filter(procedure=OuterRef("pk")))
+        )
+
+
+class Sedation(models.TextChoices):
+    LOCAL = "local", "Local anaesthetic only"
+    SEDATION = "sedation", "Local anaesthetic and sedation"
+    GENERAL = "general", "General anaesthetic"
+
+
+class Puncture(models.TextChoices):
+    NONE = "none", "No needle into an artery or large vein"
+    ARTERY = "artery", "Artery (groin or arm)"
+    VEIN = "vein", "Large vein or fistula"
 
 
 class Procedure(models.Model):
@@ -125,6 +147,16 @@ class Procedure(models.Model):
         null=True,
         blank=True,
         help_text="How many hours before arrival the patient stops drinking water and clear fluids.",
+    )
+    # The house style (content/house_style.toml) sets the fasting, escort, driving and bathing
+    # rules from these two facts, and check_content holds every leaflet to them.
+    sedation = models.CharField(
+        max_length=10, choices=Sedation.choices, blank=True,
+        help_text="The most the patient may be given. Sets the fasting and going-home rules.",
+    )
+    puncture = models.CharField(
+        "needle into a blood vessel", max_length=10, choices=Puncture.choices, blank=True,
+        help_text="An artery puncture sets the bathing, driving and lifting rules afterwards.",
     )
     review_interval_months = models.PositiveIntegerField(
         default=DEFAULT_REVIEW_MONTHS, help_text="How often the leaflet must be reviewed."
@@ -177,9 +209,10 @@ class Procedure(models.Model):
 
 
 class LeafletVersionQuerySet(models.QuerySet):
-    # Bulk operations skip save() and delete(), so the record is guarded here as well.
+    # Bulk operations skip save() and delete(), so the record is guarded here as well. These
+    # say where a version stands in the record, never what it says, so they may change.
     STATUS_FIELDS = {"status", "number", "published_at", "retired_at", "approver", "approver_id",
-                     "revision"}
+                     "revision", "created_at"}
 
     def delete(self):
         if self.exclude(status__in=LeafletVersion.EDITABLE_STATUSES).exists():
@@ -201,8 +234,22 @@ class LeafletVersionQuerySet(models.QuerySet):
         """Versions that were given to patients and so keep their stable URL."""
         return self.filter(status__in=LeafletVersion.ARCHIVED_STATUSES)
 
-    def current(self, language=None):
-        return self.published().filter(language=language or DEFAULT_LANGUAGE)
+    def live(self, language=None):
+        """What patients can read: the published version in `language` (every language when
+        None). A translation is live only while its English leaflet is: withdrawing the
+        English leaflet takes every translation of it off the pages, the check page, the
+        sitemap, packs and search, because all of them ask this queryset.
+        """
+        live = self.published()
+        if language == DEFAULT_LANGUAGE:
+            return live.filter(language=DEFAULT_LANGUAGE)
+        english_live = LeafletVersion.objects.filter(
+            procedure=OuterRef("procedure"), language=DEFAULT_LANGUAGE,
+            status=LeafletVersion.Status.PUBLISHED,
+        )
+        if language is not None:
+            return live.filter(Exists(english_live), language=language)
+        return live.filter(Q(language=DEFAULT_LANGUAGE) | Exists(english_live))
 
     def drafts(self):
         return self.filter(status__in=LeafletVersion.EDITABLE_STATUSES)
@@ -322,11 +369,19 @@ class LeafletVersion(models.Model):
             models.UniqueConstraint(
                 fields=["procedure", "language", "number"], name="one_number_per_version"
             ),
-            # At most one live version per leaflet and language; publish() supersedes first.
+            # At most one live version per leaflet and language; publishing supersedes first.
             models.UniqueConstraint(
                 fields=["procedure", "language"],
                 condition=Q(status="published"),
                 name="one_published_version",
+            ),
+            # At most one draft (or version in review) per leaflet and language: two would
+            # each claim to be the next version, and approving one would lose the other's work.
+            models.UniqueConstraint(
+                fields=["procedure", "language"],
+                condition=Q(status__in=["draft", "in_review"]),
+                name="one_draft_per_leaflet",
+                violation_error_message="This leaflet already has a draft: carry on with it.",
             ),
         ]
         indexes = [
@@ -431,10 +486,15 @@ class LeafletVersion(models.Model):
             ("translates English version", self.translation_of_id),
         ) if not value]
 
-    def save(self, *args, **kwargs):
+    def save(self, *args, entering_record=False, **kwargs):
+        """`entering_record` is the workflow's alone: a new row that goes straight into the
+        record as live (loading content files, a review with no change) or as it was (a
+        restore). Any other save is of a draft."""
         # Checked against the database, not this object, so a stale copy cannot slip through.
         stored = self.pk and type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
-        if self.status not in self.EDITABLE_STATUSES or (stored and stored not in self.EDITABLE_STATUSES):
+        entering = entering_record and not stored
+        if not entering and (self.status not in self.EDITABLE_STATUSES
+                             or (stored and stored not in self.EDITABLE_STATUSES)):
             raise PublishedVersionLocked(
                 "This version has been published and can no longer change. "
                 "Start a new draft to make changes."
@@ -467,91 +527,27 @@ class LeafletVersion(models.Model):
         figures = readability.measure("\n".join(getattr(self, s.field) for s in SECTIONS))
         self.reading_ease, self.reading_grade = figures.reading_ease, figures.grade
 
-    # -- workflow ---------------------------------------------------------------------------
-    # Each step checks who may take it and is logged. `by=None` is the system itself
-    # (load_content from files under version control); every person passes `by=request.user`.
-
-    def _set_status(self, **changes):
-        """The one way a locked version changes: its status and dates, never its content."""
-        type(self).objects.filter(pk=self.pk).update(**changes)
-        for field, value in changes.items():
-            setattr(self, field, value)
-
-    def _move(self, to, by, comment="", **changes):
-        was = self.status
-        self._set_status(status=to, **changes)
-        WorkflowEvent.objects.create(
-            version=self, actor=by, from_status=was, to_status=to, comment=comment
-        )
+    # -- for the workflow (procedures/workflow.py, which alone moves a status) ----------------
 
     def contributor_ids(self):
         """Everyone who wrote or saved this version: they may not approve it themselves."""
         ids = set(self.history.exclude(history_user=None).values_list("history_user", flat=True))
         return ids | ({self.author_id} if self.author_id else set())
 
-    def _require_complete(self, action):
-        missing = [s.heading for s in self.missing_sections()] + self.missing_details()
-        if missing:
-            raise ValidationError(f"Fill in every section before {action}. Empty: " + ", ".join(missing))
-
-    def submit_for_review(self, by=None, comment=""):
-        require_permission(by, "change_leafletversion", "Only editors can send a draft for review.")
-        if self.status != self.Status.DRAFT:
-            raise ValidationError("Only a draft can be sent for review.")
-        self._require_complete("sending it for review")
-        self._move(self.Status.IN_REVIEW, by, comment)
-
-    def return_to_draft(self, by=None, comment=""):
-        require_permission(by, "approve_leafletversion", "Only approvers can send a draft back.")
-        if self.status != self.Status.IN_REVIEW:
-            raise ValidationError("Only a version in review can go back to draft.")
-        if not comment.strip():
-            raise ValidationError("Say what needs to change, so the editor knows what to do.")
-        self._move(self.Status.DRAFT, by, comment)
-
-    @transaction.atomic
-    def publish(self, by=None, number=None, comment=""):
-        """Make this version the live one; the previous live version becomes superseded.
-
-        `number` is for loading a library whose files already carry version numbers;
-        otherwise the next number is taken.
-        """
-        require_permission(by, "approve_leafletversion", "Only approvers can publish a leaflet.")
-        if self.status not in self.EDITABLE_STATUSES:
-            raise ValidationError("This version has already been published or retired.")
-        if by is not None:
-            if self.status != self.Status.IN_REVIEW:
-                raise ValidationError("Send the draft for review before it is approved.")
-            if by.pk in self.contributor_ids():
-                raise PermissionDenied(
-                    "You wrote or edited this draft, so another approver must approve it."
-                )
-        self._require_complete("publishing")
-        self._make_live(by, number, comment)
-
-    @transaction.atomic
-    def _make_live(self, by, number=None, comment=""):
-        # Lock the procedure row so two approvers publishing at once get consecutive numbers.
-        Procedure.objects.select_for_update().filter(pk=self.procedure_id).first()
-        siblings = type(self).objects.filter(procedure_id=self.procedure_id, language=self.language)
-        now = timezone.now()
-        for previous in siblings.published():
-            previous._move(self.Status.SUPERSEDED, by, "Replaced by a newer version", retired_at=now)
-        highest = siblings.aggregate(Max("number"))["number__max"] or 0
-        if number is not None and number <= highest:
-            raise ValidationError(f"Version {number} is not after the latest version, {highest}.")
-        self._move(
-            self.Status.PUBLISHED, by, comment, number=number or highest + 1, published_at=now,
-            approver=by,
-        )
-        self.procedure.refresh_search_document()
-
-    def withdraw(self, by=None, comment=""):
-        require_permission(by, "withdraw_leafletversion", "Only approvers can withdraw a leaflet.")
-        if self.status != self.Status.PUBLISHED:
-            raise ValidationError("Only the live version can be withdrawn.")
-        self._move(self.Status.WITHDRAWN, by, comment, retired_at=timezone.now())
-        self.procedure.refresh_search_document()
+    def content_hash(self):
+        """A fingerprint of everything an approver approves: every section as written, the
+        sources, the review dates and, for a translation, its own names and English source.
+        The approver is shown it, and publishing checks it, so the text that goes live is
+        exactly the text that was read."""
+        parts = {
+            "procedure": self.procedure_id, "language": self.language,
+            "translation_of": self.translation_of_id, "title": self.title, "summary": self.summary,
+            "lay_names": self.lay_names, "sources": self.sources,
+            "sample": self.is_sample_content, "last_reviewed": str(self.last_reviewed),
+            "next_review_due": str(self.next_review_due),
+            **{s.field: getattr(self, s.field) for s in SECTIONS},
+        }
+        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
     def _copy(self, **changes):
         """An unsaved new version with this one's text, reviewed today."""
@@ -568,65 +564,6 @@ class LeafletVersion(models.Model):
             **{s.field: getattr(self, s.field) for s in SECTIONS},
         }
         return LeafletVersion(**{**fields, **changes})
-
-    def start_new_draft(self, by=None, **changes):
-        """A new draft carrying this version's content, for editing a published leaflet."""
-        require_permission(by, "add_leafletversion", "Only editors can start a draft.")
-        draft = self._copy(author=by, **changes)
-        draft.save()
-        label = f"version {self.number}" if self.number else "a draft"
-        WorkflowEvent.objects.create(
-            version=draft, actor=by, from_status="", to_status=draft.status,
-            comment=f"Started from {label}",
-        )
-        return draft
-
-    @transaction.atomic
-    def start_translation(self, language, by=None):
-        """A draft translating this live English version into `language`.
-
-        It starts from the latest numbered translation in that language when there is one,
-        for the translator to bring up to date, or else from this English text, to be
-        written over section by section. Either way it records this version as its source.
-        """
-        require_permission(by, "add_leafletversion", "Only editors can start a translation.")
-        if self.is_translation or self.status != self.Status.PUBLISHED:
-            raise ValidationError("Translate the live English version.")
-        if language not in translation_languages():
-            raise ValidationError(f"'{language}' is not one of the site's languages.")
-        previous = (type(self).objects.filter(procedure_id=self.procedure_id, language=language)
-                    .exclude(number=None).order_by("-number").first())
-        if previous:
-            draft = previous._copy(author=by, translation_of=self)
-        else:
-            draft = self._copy(author=by, language=language, translation_of=self,
-                               title="", summary="", lay_names="")
-        draft.save()
-        WorkflowEvent.objects.create(
-            version=draft, actor=by, from_status="", to_status=draft.status,
-            comment=f"Translation started from English version {self.number}"
-            + (f" and {language} version {previous.number}" if previous else ""),
-        )
-        return draft
-
-    @transaction.atomic
-    def record_review_without_change(self, by=None):
-        """An approver confirms the live text is still right: a new version with the same
-        text and new review dates, so the record shows who reviewed it and when."""
-        require_permission(by, "approve_leafletversion", "Only approvers can record a review.")
-        if self.status != self.Status.PUBLISHED:
-            raise ValidationError("Only the live version can be reviewed.")
-        review = self._copy(author=self.author)
-        review.save()
-        # The reviewer did not write this text, so the own-draft rule does not apply.
-        review._make_live(by, comment="Reviewed, no change")
-        return review
-
-
-def require_permission(user, codename, message):
-    """The service layer's own check: the admin hides buttons, this refuses the action."""
-    if user is not None and not user.has_perm(f"procedures.{codename}"):
-        raise PermissionDenied(message)
 
 
 for _section in SECTIONS:
@@ -654,10 +591,18 @@ class WorkflowEvent(models.Model):
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20)
     comment = models.TextField(blank=True)
+    content_hash = models.CharField(
+        max_length=64, blank=True,
+        help_text="LeafletVersion.content_hash() at this step: what was approved is what went live.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
+
+    @property
+    def fingerprint(self):
+        return fingerprint(self.content_hash)
 
     def __str__(self):
         who = self.actor or "system"
@@ -699,6 +644,23 @@ class Department(models.Model):
     arrival_instructions = models.TextField(
         blank=True, help_text="Where to go on the day, parking, buses (Markdown)."
     )
+    # The 24-hour route and the PIF TICK contacts, shown by every leaflet's urgent section,
+    # print view and PDF from here, so no leaflet has to type (or mistype) a phone number.
+    switchboard = models.CharField(
+        max_length=40, blank=True, help_text="The hospital switchboard, answered day and night."
+    )
+    out_of_hours_route = models.CharField(
+        max_length=200, blank=True,
+        help_text="Who to ask for when the department is closed, for example "
+        "'Ask for the on-call interventional radiologist'.",
+    )
+    pals = models.TextField(
+        "PALS", blank=True,
+        help_text="Patient Advice and Liaison Service: advice, concerns and complaints (phone, email).",
+    )
+    pharmacy_helpline = models.CharField(
+        max_length=200, blank=True, help_text="Phone number and hours for questions about medicines."
+    )
     arrival_instructions_html = models.TextField(blank=True, editable=False)
     procedures = models.ManyToManyField(Procedure, blank=True, related_name="departments")
 
@@ -713,7 +675,11 @@ class Department(models.Model):
 
     @property
     def phone_link(self):
-        return "tel:" + re.sub(r"[^\d+]", "", self.phone)
+        return tel_link(self.phone)
+
+    @property
+    def switchboard_link(self):
+        return tel_link(self.switchboard)
 
     def save(self, *args, **kwargs):
         for field in ("urgent_advice", "out_of_hours", "arrival_instructions"):
@@ -787,3 +753,27 @@ class LibraryGeneration(models.Model):
 
     def __str__(self):
         return f"library generation {self.token} ({self.changed_at:%Y-%m-%d %H:%M:%S})"
+
+
+class RequestCount(models.Model):
+    """How many times one client, or the whole site, did one thing (left feedback, for
+    example) in one window of time: procedures/throttle.py counts here.
+
+    In the database, not in each worker's memory, so every worker process and app server
+    counts together and "10 an hour" means 10. The client is a keyed hash of its address,
+    never the address, and rows older than the window before last are deleted as new ones
+    come.
+    """
+
+    key = models.CharField(max_length=100)  # "<purpose>:<hash of the client>" or "<purpose>:site"
+    window = models.DateTimeField()  # when the window began
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # The window first, so the same index serves deleting the old windows.
+            models.UniqueConstraint(fields=["window", "key"], name="one_count_per_window"),
+        ]
+
+    def __str__(self):
+        return f"{self.key}: {self.count} since {self.window:%Y-%m-%d %H:%M}"

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext, gettext_lazy as _
 
 from . import fasting
-from .models import Department, LeafletVersion
+from .models import DEFAULT_LANGUAGE, Department, LeafletVersion
 
 
 class AppointmentForm(forms.Form):
@@ -77,7 +77,7 @@ class PackForm(forms.Form):
         # Only live English versions: a draft can never reach a pack.
         self.versions = {
             v.procedure.slug: v
-            for v in LeafletVersion.objects.current()
+            for v in LeafletVersion.objects.live(DEFAULT_LANGUAGE)
             .select_related("procedure__category")
             .order_by("procedure__category__position", "procedure__category__name", "procedure__title")
         }

@@ -14,7 +14,7 @@ from django.utils.translation import get_language, gettext as _
 from django.views.decorators.cache import never_cache
 
 from . import fasting, pdf
-from .models import ClinicPack, LeafletVersion, content_language
+from .models import DEFAULT_LANGUAGE, ClinicPack, LeafletVersion, content_language
 from .print_forms import AppointmentForm, PackForm
 from .views import _current_version, _departments_for, _translation_notes
 
@@ -96,11 +96,23 @@ def check(request, resource, number):
         procedure__resource_number=resource,
         number=number,
     )
-    current = LeafletVersion.objects.current(language).filter(procedure=version.procedure).first()
+    current = LeafletVersion.objects.live(language).filter(procedure=version.procedure).first()
+    if current is not None and current.pk == version.pk:
+        state, retired_at = "current", None
+    elif version.status == LeafletVersion.Status.SUPERSEDED:
+        state, retired_at = "replaced", version.retired_at
+    else:
+        # Withdrawn itself, or a translation still marked published whose English leaflet was
+        # withdrawn: either way nobody may rely on it, from the day it was taken off.
+        state = "withdrawn"
+        retired_at = version.retired_at or LeafletVersion.objects.filter(
+            procedure=version.procedure, language=DEFAULT_LANGUAGE, status=LeafletVersion.Status.WITHDRAWN
+        ).order_by("-retired_at").values_list("retired_at", flat=True).first()
     return render(
         request,
         "procedures/check.html",
-        {"version": version, "procedure": version.procedure, "current": current},
+        {"version": version, "procedure": version.procedure, "current": current, "state": state,
+         "retired_at": retired_at},
     )
 
 

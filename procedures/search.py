@@ -31,7 +31,7 @@ from html import unescape
 
 from django.contrib.postgres.search import SearchVector
 from django.db import connection, connections
-from django.db.models import Exists, OuterRef, Value
+from django.db.models import Value
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import mark_safe
 
@@ -120,10 +120,9 @@ def _words(query):
 
 
 def _live_procedures():
-    from .models import LeafletVersion, Procedure
+    from .models import Procedure
 
-    live = LeafletVersion.objects.current().filter(procedure=OuterRef("pk"))
-    return Procedure.objects.filter(Exists(live)).select_related("category")
+    return Procedure.objects.with_published_leaflet().select_related("category")
 
 
 # -- PostgreSQL ----------------------------------------------------------------------------
@@ -373,22 +372,29 @@ def _shown_columns(alias):
 
 
 @functools.cache
-def _live():
-    """SQL: the procedure `matched` has a live leaflet, LeafletVersion.objects.current(), with
-    the parameters of _live_params()."""
-    from .models import LeafletVersion
+def _live_sql():
+    """(SQL, parameters): the procedure `matched` has a live English leaflet. Compiled from
+    LeafletVersion.objects.live(), the one definition of what patients can see, correlated to
+    `matched` so it stays an EXISTS the planner runs per matched row; the parameters are
+    renamed to the statements' %(name)s style."""
+    from django.db.models.expressions import RawSQL
 
-    return (
-        f"EXISTS (SELECT FROM {_table(LeafletVersion)} AS version"
-        " WHERE version.procedure_id = matched.id"
-        " AND version.status = %(published)s AND version.language = %(language)s)"
-    )
+    from .models import DEFAULT_LANGUAGE, LeafletVersion
+
+    live = LeafletVersion.objects.live(DEFAULT_LANGUAGE).filter(
+        procedure_id=RawSQL("matched.id", ())
+    ).order_by().values("pk")
+    sql, params = live.query.get_compiler(connection=connection).as_sql()
+    names = [f"live_{n}" for n in range(len(params))]
+    return f"EXISTS ({sql % tuple(f'%({name})s' for name in names)})", dict(zip(names, params))
+
+
+def _live():
+    return _live_sql()[0]
 
 
 def _live_params():
-    from .models import DEFAULT_LANGUAGE, LeafletVersion
-
-    return {"published": LeafletVersion.Status.PUBLISHED.value, "language": DEFAULT_LANGUAGE}
+    return _live_sql()[1]
 
 
 # -- SQLite and any other database ----------------------------------------------------------

@@ -29,10 +29,18 @@ class Section:
 
 
 SECTIONS = (
+    # First, so a patient who reads nothing else still gets the few facts that keep them safe.
+    Section(
+        "key_points",
+        gettext_noop("Key points"),
+        "3 to 5 short lines, one sentence each: what it is, the most important preparation rule, "
+        "how long you stay, the main risk with its number, who to call.",
+    ),
     Section(
         "what_it_is",
         gettext_noop("What is it?"),
-        "Say in two or three short sentences what the procedure is and how the images guide it.",
+        "Say in two or three short sentences what the procedure is, how the images guide it and "
+        "who does it (for example 'an interventional radiologist, a doctor who…').",
     ),
     Section(
         "why_needed",

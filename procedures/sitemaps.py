@@ -14,15 +14,11 @@ class LeafletSitemap(Sitemap):
 
     def items(self):
         live = {}  # procedure pk -> {language: published_at}
-        for procedure_id, language, published_at in LeafletVersion.objects.published().values_list(
+        for procedure_id, language, published_at in LeafletVersion.objects.live().values_list(
             "procedure_id", "language", "published_at"
         ):
             live.setdefault(procedure_id, {})[language] = published_at
-        # A translation is listed only beside a live English leaflet, as on the pages.
-        procedures = list(
-            Procedure.objects.filter(pk__in=[pk for pk, languages in live.items() if DEFAULT_LANGUAGE in languages])
-            .only("slug").order_by("slug")
-        )
+        procedures = list(Procedure.objects.filter(pk__in=live).only("slug").order_by("slug"))
         for procedure in procedures:
             procedure.live = live[procedure.pk]
         return procedures

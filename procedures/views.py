@@ -39,11 +39,11 @@ def _current_version(slug):
     behind it or that the leaflet is not translated, and `live_languages` for hreflang links.
     """
     language = content_language(get_language())
-    live = LeafletVersion.objects.published().filter(procedure__slug=slug).select_related(
+    live = LeafletVersion.objects.live().filter(procedure__slug=slug).select_related(
         "procedure__category", "approver", "translation_of"
     )
     by_language = {version.language: version for version in live}
-    if DEFAULT_LANGUAGE not in by_language:
+    if not by_language:
         raise Http404("No live leaflet")
     shown = by_language.get(language, by_language[DEFAULT_LANGUAGE])
     shown.english = by_language[DEFAULT_LANGUAGE]
@@ -120,9 +120,7 @@ def in_preferred_language(view):
 def home(request):
     categories = Category.objects.annotate(
         leaflet_count=Count(
-            "procedures",
-            filter=Q(procedures__versions__status=LeafletVersion.Status.PUBLISHED),
-            distinct=True,
+            "procedures", filter=Q(procedures__in=Procedure.objects.with_published_leaflet())
         )
     ).filter(leaflet_count__gt=0)
     return render(request, "procedures/home.html", {"categories": categories})
@@ -145,7 +143,7 @@ def _listed(procedures):
             translated_title=Value(None, output_field=CharField()),
             translated_summary=Value(None, output_field=TextField()),
         )
-    translation = LeafletVersion.objects.current(language).filter(procedure=OuterRef("pk"))
+    translation = LeafletVersion.objects.live(language).filter(procedure=OuterRef("pk"))
     return listed.annotate(
         translated_title=Subquery(translation.values("title")[:1]),
         translated_summary=Subquery(translation.values("summary")[:1]),
@@ -205,7 +203,7 @@ def leaflet_version(request, slug, number):
     )
     if version.status == LeafletVersion.Status.PUBLISHED:
         return redirect(version.procedure.get_absolute_url())
-    current = LeafletVersion.objects.current(version.language).filter(procedure=version.procedure).first()
+    current = LeafletVersion.objects.live(version.language).filter(procedure=version.procedure).first()
     if version.status == LeafletVersion.Status.WITHDRAWN:
         return render(
             request,

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import override_settings
 
+from procedures import workflow
 from procedures.library import load_library
 from procedures.models import Category, Department, LeafletVersion, Procedure
 from tests.helpers import (
@@ -123,7 +124,7 @@ def published(make_procedure, make_draft):
     """A procedure with one published version (v1)."""
     procedure = make_procedure("kidney-biopsy", title="Kidney biopsy")
     version = make_draft(procedure)
-    version.publish()
+    workflow.publish(version)
     return version
 
 
@@ -138,6 +139,8 @@ def department(db):
         email="ir@example.org",
         opening_hours="Monday to Friday, 8am to 6pm",
         urgent_advice="Call us in working hours. Out of hours call **NHS 111**.",
+        switchboard="01632 960 000",
+        out_of_hours_route="Ask for the on-call interventional radiologist.",
     )
 
 

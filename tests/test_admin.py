@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from procedures.models import LeafletVersion
 from procedures.sections import SECTIONS
+from procedures import workflow
 
 from tests.helpers import admin_form_data
 
@@ -61,12 +62,12 @@ def test_starting_a_new_draft_from_a_published_version(staff_client, published):
 
 
 def test_send_for_review_then_publish_from_the_buttons(staff_client, staff, published):
-    draft = published.start_new_draft()
-    workflow = lambda action: reverse("admin:procedures_leafletversion_workflow", args=[draft.pk, action])
-    staff_client.post(workflow("submit"))
+    draft = workflow.start_new_draft(published)
+    button = lambda action: reverse("admin:procedures_leafletversion_workflow", args=[draft.pk, action])
+    staff_client.post(button("submit"))
     draft.refresh_from_db()
     assert draft.status == "in_review"
-    staff_client.post(workflow("publish"))
+    staff_client.post(button("publish"), {"content_hash": draft.content_hash()})
     draft.refresh_from_db()
     published.refresh_from_db()
     assert (draft.status, draft.number, draft.approver) == ("published", 2, staff)

@@ -7,9 +7,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from procedures.content_files import parse_leaflet
-from procedures.library import export_library, load_library
+from procedures.library import export_library, import_library, load_library
 from procedures.models import Department, GlossaryTerm, LeafletVersion, Procedure, WorkflowEvent
 from procedures.sections import SECTIONS
+from procedures import workflow
 
 from tests.helpers import SMALL_TRANSLATIONS, empty_the_database
 
@@ -24,16 +25,17 @@ def history(small_library, django_user_model):
     consultant = django_user_model.objects.create_user("consultant", password="x" * 16,
                                                        is_staff=True, is_superuser=True)
     # nephrostomy: v1 superseded by an edited v2, and a new draft waiting for approval.
-    v1 = LeafletVersion.objects.current().get(procedure__slug="nephrostomy")
-    draft = v1.start_new_draft(by=nurse, what_it_is=v1.what_it_is + "\n\nA new sentence in v2.")
-    draft.submit_for_review(by=nurse)
-    draft.publish(by=consultant)
-    waiting = draft.start_new_draft(by=nurse, risks="Risks still being rewritten.")
-    waiting.submit_for_review(by=nurse)
+    v1 = LeafletVersion.objects.live("en").get(procedure__slug="nephrostomy")
+    draft = workflow.start_new_draft(v1, by=nurse, what_it_is=v1.what_it_is + "\n\nA new sentence in v2.")
+    workflow.submit_for_review(draft, by=nurse)
+    workflow.publish(draft, by=consultant, approved_hash=draft.content_hash())
+    waiting = workflow.start_new_draft(draft, by=nurse, risks="Risks still being rewritten.")
+    workflow.submit_for_review(waiting, by=nurse)
     # tumour-embolisation: withdrawn, so it has no live version at all.
-    LeafletVersion.objects.current().get(procedure__slug="tumour-embolisation").withdraw(by=consultant)
-    # vertebroplasty: reviewed with no change, which makes v2 with the same text.
-    LeafletVersion.objects.current().get(procedure__slug="vertebroplasty").record_review_without_change(by=consultant)
+    withdrawn = LeafletVersion.objects.live("en").get(procedure__slug="tumour-embolisation")
+    workflow.withdraw(withdrawn, by=consultant)
+    # vertebroplasty: reviewed with no change, which makes a new version with the same text.
+    workflow.record_review(LeafletVersion.objects.live("en").get(procedure__slug="vertebroplasty"), by=consultant)
     # A new leaflet that has never been published: one incomplete draft, no sources.
     newcomer = Procedure.objects.create(
         slug="hand-drain", title="Hand drain", resource_number="IR-999", summary="A drain.",
@@ -41,7 +43,9 @@ def history(small_library, django_user_model):
     )
     LeafletVersion.objects.create(procedure=newcomer, what_it_is="Half written.", author=nurse)
     Department.objects.first().procedures.add(newcomer)
-    return {"nurse": nurse, "consultant": consultant}
+    # The version numbers the files gave, so the tests follow the library as it is rewritten.
+    return {"nurse": nurse, "consultant": consultant, "old": v1.number, "new": draft.number,
+            "withdrawn": withdrawn.number}
 
 
 def everything_patients_and_auditors_see(client):
@@ -90,16 +94,17 @@ def test_export_flush_import_gives_identical_pages_for_every_version(history, tm
     before = everything_patients_and_auditors_see(client)
     # The history really is there: otherwise this test would prove little.
     statuses = dict(LeafletVersion.objects.filter(procedure__slug="nephrostomy").values_list("number", "status"))
-    assert statuses == {1: "superseded", 2: "published", None: "in_review"}
-    assert before["/procedures/nephrostomy/v/1/"][0] == 200
+    old, new = history["old"], history["new"]
+    assert statuses == {old: "superseded", new: "published", None: "in_review"}
+    assert before[f"/procedures/nephrostomy/v/{old}/"][0] == 200
     assert before["/procedures/tumour-embolisation/"][0] == 404
-    assert before["/procedures/tumour-embolisation/v/1/"][0] == 410
+    assert before[f"/procedures/tumour-embolisation/v/{history['withdrawn']}/"][0] == 410
     assert b"A new sentence in v2." in before["/procedures/nephrostomy/"][1]
 
     backup = tmp_path / "backup"
     report = export_library(backup)
     assert (report.live, report.drafts) == (Procedure.objects.count() - 2, 2)
-    assert report.translations == LeafletVersion.objects.current("ar").count() == len(SMALL_TRANSLATIONS["ar"])
+    assert report.translations == LeafletVersion.objects.live("ar").count() == len(SMALL_TRANSLATIONS["ar"])
     empty_the_database()
     assert not LeafletVersion.objects.exists()
 
@@ -118,16 +123,16 @@ def test_the_backup_layout_is_the_documented_one(history, tmp_path):
     export_library(backup)
     # The live version in the content/ format, so load_content reads a backup like content/.
     live = parse_leaflet(backup / "leaflets" / "nephrostomy.md")
-    assert (live.meta["version"], live.meta["status"]) == (2, "published")
+    assert (live.meta["version"], live.meta["status"]) == (history["new"], "published")
     assert not (backup / "leaflets" / "tumour-embolisation.md").exists()  # withdrawn: nothing live
-    old = parse_leaflet(backup / "versions" / "nephrostomy" / "v1.md", complete=False)
+    old = parse_leaflet(backup / "versions" / "nephrostomy" / f"v{history['old']}.md", complete=False)
     assert old.meta["status"] == "superseded"
     assert old.meta["published_at"] < old.meta["retired_at"]
-    new = parse_leaflet(backup / "versions" / "nephrostomy" / "v2.md", complete=False)
+    new = parse_leaflet(backup / "versions" / "nephrostomy" / f"v{history['new']}.md", complete=False)
     assert (new.meta["approver"], new.meta["author"]) == ("consultant", "nurse")
     waiting = parse_leaflet(backup / "versions" / "nephrostomy" / "draft.md", complete=False)
     assert waiting.meta["status"] == "in_review" and waiting.sections["risks"] == "Risks still being rewritten."
-    withdrawn = parse_leaflet(backup / "versions" / "tumour-embolisation" / "v1.md", complete=False)
+    withdrawn = parse_leaflet(backup / "versions" / "tumour-embolisation" / f"v{history['withdrawn']}.md", complete=False)
     assert withdrawn.meta["status"] == "withdrawn" and withdrawn.meta["retired_at"]
     assert parse_leaflet(backup / "versions" / "hand-drain" / "draft.md", complete=False).meta["status"] == "draft"
 
@@ -138,7 +143,7 @@ def test_load_content_still_reads_a_backup(history, tmp_path):
     export_library(backup)
     empty_the_database()
     load_library(backup)
-    assert LeafletVersion.objects.current().filter(procedure__slug="nephrostomy").get().number == 2
+    assert LeafletVersion.objects.live("en").filter(procedure__slug="nephrostomy").get().number == history["new"]
 
 
 def test_import_refuses_a_database_that_is_not_empty(history, tmp_path):
@@ -158,9 +163,22 @@ def test_import_refuses_a_content_library_that_is_not_a_backup(db, settings):
 def test_a_broken_backup_file_restores_nothing(history, tmp_path):
     backup = tmp_path / "backup"
     export_library(backup)
+    live = LeafletVersion.objects.live("en").get(procedure__slug="vertebroplasty").number
     empty_the_database()
-    path = backup / "versions" / "vertebroplasty" / "v2.md"
+    path = backup / "versions" / "vertebroplasty" / f"v{live}.md"
     path.write_text(path.read_text().replace("published_at = ", "published_at = \"yesterday\"\n#", 1))
-    with pytest.raises(CommandError, match=r"vertebroplasty/v2.md:\d+: a published version needs 'published_at'"):
+    with pytest.raises(CommandError, match=rf"vertebroplasty/{path.name}:\d+: a published version needs 'published_at'"):
         call_command("import_content", content_dir=backup)
     assert not Procedure.objects.exists() and not WorkflowEvent.objects.exists()
+
+
+def test_a_restored_library_is_found_by_the_words_of_its_leaflets(make_procedure, make_draft, tmp_path, client):
+    # Issue 15, defect 4: after import_content, nothing was found by leaflet text.
+    workflow.publish(make_draft(make_procedure("hand-drain", title="Hand drain"),
+                                what_it_is="A kingfisher-blue tube drains the wound."))
+    assert "Hand drain" in client.get("/search/?q=kingfisher").content.decode()
+    backup = tmp_path / "backup"
+    export_library(backup)
+    empty_the_database()
+    call_command("import_content", content_dir=backup, stdout=io.StringIO())
+    assert "Hand drain" in client.get("/search/?q=kingfisher").content.decode()

@@ -17,6 +17,7 @@ from django.utils.http import http_date
 
 from procedures import caching
 from procedures.models import LeafletVersion, LibraryGeneration
+from procedures import workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -43,9 +44,9 @@ def cached_pages():
 
 
 def publish_new_text(version, **sections):
-    draft = version.start_new_draft(**sections)
-    draft.submit_for_review()
-    draft.publish()
+    draft = workflow.start_new_draft(version, **sections)
+    workflow.submit_for_review(draft)
+    workflow.publish(draft)
     return draft
 
 
@@ -77,7 +78,7 @@ def test_a_withdrawn_leaflet_disappears_at_once(client, published):
     listed = client.get(reverse("procedures:list")).content.decode()
     assert published.procedure.title in listed
 
-    published.withdraw(comment="Advice changed")
+    workflow.withdraw(published, comment="Advice changed")
 
     assert client.get(url).status_code == 404
     assert published.procedure.title not in client.get(reverse("procedures:list")).content.decode()
@@ -90,7 +91,7 @@ def test_a_leaflet_published_for_the_first_time_appears_at_once(client, make_pro
     assert missing.status_code == 404
     assert "no-cache" in missing["Cache-Control"]  # a CDN must ask again, not keep the 404
 
-    make_draft(procedure).publish()
+    workflow.publish(make_draft(procedure))
 
     assert client.get(url).status_code == 200
 
@@ -110,7 +111,7 @@ def test_a_new_phone_number_shows_at_once(client, published, department):
 
 def test_a_draft_never_enters_the_cache(staff_client, published, department, category):
     client = Client()  # the staff_client fixture is pytest-django's `client`, signed in
-    draft = published.start_new_draft(what_it_is="Secret draft wording not yet approved.")
+    draft = workflow.start_new_draft(published, what_it_is="Secret draft wording not yet approved.")
     preview = staff_client.get(reverse("admin:procedures_leafletversion_preview", args=[draft.pk]))
     assert "Secret draft wording" in preview.content.decode()
     assert "no-store" in preview["Cache-Control"] and "private" in preview["Cache-Control"]
@@ -239,7 +240,7 @@ def test_library_changes_replace_the_generation_token(published, department, cat
         lambda: department.procedures.add(published.procedure),
         lambda: category.save(),
         lambda: published.procedure.save(),
-        lambda: published.withdraw(),
+        lambda: workflow.withdraw(published),
     ]:
         change()
         token = caching.library_state()[0]
@@ -289,3 +290,24 @@ def test_every_public_address_goes_through_the_page_cache():
     for pattern in urls.urlpatterns:
         if pattern.name not in made_for_one_person:
             assert getattr(pattern.callback, "public_page", False), pattern.name
+
+
+def test_a_deploy_that_only_fixes_a_translation_gets_fresh_pages(settings, tmp_path):
+    # Issue 15, defect 5: the cache keys ignored locale/, so old pages and PDFs kept being
+    # served after a deploy that changed only an interface catalogue.
+    import shutil
+
+    deploy = tmp_path / "deploy"
+    for folder in caching.DEPLOY_FOLDERS:
+        shutil.copytree(settings.BASE_DIR / folder, deploy / folder,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    settings.BASE_DIR = deploy
+    caching.deploy_fingerprint.cache_clear()
+    try:
+        before = caching.deploy_fingerprint()[0]
+        catalogue = deploy / "locale" / "ar" / "LC_MESSAGES" / "django.mo"
+        catalogue.write_bytes(catalogue.read_bytes() + b"\0")
+        caching.deploy_fingerprint.cache_clear()
+        assert caching.deploy_fingerprint()[0] != before
+    finally:
+        caching.deploy_fingerprint.cache_clear()

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from procedures.models import Category, GlossaryTerm, LeafletVersion, Procedure
+from procedures import workflow
 
 from tests.helpers import public_urls
 
@@ -52,9 +53,9 @@ def test_reviewed_by_names_the_approver_but_never_their_login(client, published,
         "dr.login.name", password="a long test password 2", first_name="Asha", last_name="Patel",
         is_superuser=True,
     )
-    draft = published.start_new_draft(by=staff)
-    draft.submit_for_review(by=staff)
-    draft.publish(by=approver)
+    draft = workflow.start_new_draft(published, by=staff)
+    workflow.submit_for_review(draft, by=staff)
+    workflow.publish(draft, by=approver, approved_hash=draft.content_hash())
     body = client.get("/procedures/kidney-biopsy/").content.decode()
     [data] = json_ld(body)
     assert data["reviewedBy"] == {"@type": "Person", "name": "Asha Patel"}
@@ -79,11 +80,11 @@ def test_json_ld_cannot_be_broken_out_of_by_leaflet_text(client, published):
 
 def test_only_the_live_leaflet_has_structured_data(client, published, rf):
     assert len(json_ld(client.get("/procedures/kidney-biopsy/").content.decode())) == 1
-    published.start_new_draft().publish()
+    workflow.publish(workflow.start_new_draft(published))
     old = client.get(reverse("procedures:leaflet_version", args=["kidney-biopsy", 1]))
     assert json_ld(old.content.decode()) == []
     # The admin's draft preview renders the leaflet template with preview=True.
-    draft = LeafletVersion.objects.current().get().start_new_draft()
+    draft = workflow.start_new_draft(LeafletVersion.objects.live("en").get())
     context = {"version": draft, "procedure": draft.procedure, "departments": [], "preview": True}
     preview = render_to_string("procedures/leaflet.html", context, request=rf.get("/"))
     assert "Draft preview" in preview and json_ld(preview) == []
@@ -96,7 +97,7 @@ def test_the_sitemap_lists_every_published_leaflet_and_no_draft(client, small_li
     )
     make_draft(draft_only)
     body = client.get("/sitemap.xml").content.decode()
-    live = LeafletVersion.objects.current().select_related("procedure")
+    live = LeafletVersion.objects.live("en").select_related("procedure")
     assert live.count() == Procedure.objects.count() - 1
     for version in live:
         url = f"<loc>http://testserver/procedures/{version.procedure.slug}/</loc>"
@@ -173,7 +174,7 @@ def test_words_used_has_only_the_words_this_leaflet_uses(client, make_procedure,
     version = make_draft(
         make_procedure(), what_it_is="We put a catheter in.", after="The catheter stays."
     )
-    version.publish()
+    workflow.publish(version)
     body = client.get(version.procedure.get_absolute_url()).content.decode()
     assert words_used(body) == {"Catheter": "A thin, soft tube."}
 

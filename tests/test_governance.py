@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from procedures.models import LeafletVersion, WorkflowEvent, add_months
 from procedures.sections import SECTIONS
+from procedures import workflow
 
 from .conftest import admin_form_data
 
@@ -38,9 +39,13 @@ def client_for(user):
     return client
 
 
-def workflow(client, version, action, comment=""):
+def press(client, version, action, comment=""):
+    """Press a workflow button as the admin's confirm page does: with the fingerprint of the
+    text shown on it."""
+    shown = LeafletVersion.objects.get(pk=version.pk).content_hash()
     return client.post(
-        reverse("admin:procedures_leafletversion_workflow", args=[version.pk, action]), {"comment": comment}
+        reverse("admin:procedures_leafletversion_workflow", args=[version.pk, action]),
+        {"comment": comment, "content_hash": shown},
     )
 
 
@@ -51,8 +56,8 @@ def change(client, version, **sections):
 
 
 def draft_in_review(published, author):
-    draft = published.start_new_draft(by=author)
-    draft.submit_for_review(by=author)
+    draft = workflow.start_new_draft(published, by=author)
+    workflow.submit_for_review(draft, by=author)
     return draft
 
 
@@ -66,6 +71,12 @@ ALLOWED = {
     "approve": {"approver", "administrator"},
     "publish own draft": set(),  # nobody approves their own work
     "withdraw": {"approver", "administrator"},
+    # Staff accounts are for superusers only (issue 15, defect 8): whoever can change accounts
+    # can give any account any right, their own included.
+    "see staff accounts": {"administrator"},
+    "add a staff account": set(),
+    "make themselves a superuser": set(),
+    "give themselves another role": set(),
 }
 
 
@@ -75,46 +86,81 @@ def test_permission_matrix(people, published, role, action):
     user, client = people[role], client_for(people[role])
     allowed = role in ALLOWED[action]
     if action == "edit":
-        draft = published.start_new_draft(by=people["editor2"])
+        draft = workflow.start_new_draft(published, by=people["editor2"])
         response = change(client, draft, risks="Edited by " + role)
         draft.refresh_from_db()
         assert (draft.risks == "Edited by " + role) is allowed
         assert response.status_code == (302 if allowed else 403)
     elif action == "submit":
-        draft = published.start_new_draft(by=people["editor2"])
-        response = workflow(client, draft, "submit")
+        draft = workflow.start_new_draft(published, by=people["editor2"])
+        response = press(client, draft, "submit")
         draft.refresh_from_db()
         assert (draft.status == "in_review") is allowed
         assert response.status_code == (302 if allowed else 403)
     elif action == "approve":
         draft = draft_in_review(published, people["editor2"])
-        response = workflow(client, draft, "publish")
+        response = press(client, draft, "publish")
         draft.refresh_from_db()
         assert (draft.status == "published") is allowed
         assert response.status_code == (302 if allowed else 403)
     elif action == "publish own draft":
         draft = draft_in_review(published, people["editor2"])
         LeafletVersion.objects.filter(pk=draft.pk).update(author=user)  # the role's own draft
-        response = workflow(client, draft, "publish")
+        response = press(client, draft, "publish")
         draft.refresh_from_db()
         assert draft.status == "in_review"
         assert response.status_code == 403
         if role != "editor":
             assert "another approver must approve it" in response.content.decode()
     elif action == "withdraw":
-        response = workflow(client, published, "withdraw", "Replaced by national leaflet")
+        response = press(client, published, "withdraw", "Replaced by national leaflet")
         published.refresh_from_db()
         assert (published.status == "withdrawn") is allowed
         assert response.status_code == (302 if allowed else 403)
+    elif action == "see staff accounts":
+        response = client.get(reverse("admin:auth_user_changelist"))
+        assert response.status_code == (200 if allowed else 403)
+    elif action == "add a staff account":
+        response = client.post(reverse("admin:auth_user_add"), {
+            "username": "minted", "password1": PASSWORD + "!", "password2": PASSWORD + "!",
+            "usable_password": "true",
+        })
+        assert response.status_code == 403
+        assert not user._meta.model.objects.filter(username="minted").exists()
+    else:  # changing their own account: superuser, or a role they do not have
+        approvers = Group.objects.exclude(user=user).filter(name__in=["Approvers", "Administrators"]).first()
+        response = client.post(reverse("admin:auth_user_change", args=[user.pk]), {
+            "username": user.username, "email": user.email, "is_active": "on", "is_staff": "on",
+            "is_superuser": "on", "groups": [g.pk for g in user.groups.all()] + [approvers.pk],
+            "last_login_0": "", "last_login_1": "", "date_joined_0": "2026-12-01",
+            "date_joined_1": "09:00:00",
+        })
+        assert response.status_code == 403
+        user.refresh_from_db()
+        assert not user.is_superuser and approvers not in user.groups.all()
+
+
+def test_a_superuser_manages_staff_accounts(people, django_user_model):
+    chief = django_user_model.objects.create_superuser("chief", "chief@example.org", PASSWORD)
+    client = client_for(chief)
+    response = client.post(reverse("admin:auth_user_add"), {
+        "username": "new-nurse", "password1": PASSWORD + "!", "password2": PASSWORD + "!",
+        "usable_password": "true",
+    })
+    assert response.status_code == 302
+    assert django_user_model.objects.filter(username="new-nurse").exists()
+    # The list says who made each account made here.
+    accounts = client.get(reverse("admin:auth_user_changelist")).content.decode()
+    assert re.search(r"new-nurse.*?chief", accounts, re.S)
 
 
 def test_editing_a_draft_makes_you_a_contributor_who_cannot_approve_it(people, published):
-    draft = published.start_new_draft(by=people["editor"])
+    draft = workflow.start_new_draft(published, by=people["editor"])
     # An administrator edits the text, so they may no longer be the one to approve it.
     assert change(client_for(people["administrator"]), draft, risks="Clearer risks").status_code == 302
-    draft.submit_for_review(by=people["editor"])
-    assert workflow(client_for(people["administrator"]), draft, "publish").status_code == 403
-    assert workflow(client_for(people["approver"]), draft, "publish").status_code == 302
+    workflow.submit_for_review(draft, by=people["editor"])
+    assert press(client_for(people["administrator"]), draft, "publish").status_code == 403
+    assert press(client_for(people["approver"]), draft, "publish").status_code == 302
 
 
 def test_approvers_see_no_edit_form_and_editors_see_no_publish_button(people, published):
@@ -139,12 +185,12 @@ def test_the_whole_workflow_is_logged(people, published):
     draft = LeafletVersion.objects.drafts().get()
     assert change(editor, draft, risks="- Bleeding: uncommon (about 1 in 200 people)").status_code == 302
 
-    assert workflow(editor, draft, "submit").status_code == 302
-    response = workflow(approver, draft, "return")  # a comment is required
+    assert press(editor, draft, "submit").status_code == 302
+    response = press(approver, draft, "return")  # a comment is required
     assert response.status_code == 400 and "Say what needs to change" in response.content.decode()
-    assert workflow(approver, draft, "return", "Please add the chance of infection").status_code == 302
-    assert workflow(editor, draft, "submit", "Infection added").status_code == 302
-    assert workflow(approver, draft, "publish", "Checked against CIRSE figures").status_code == 302
+    assert press(approver, draft, "return", "Please add the chance of infection").status_code == 302
+    assert press(editor, draft, "submit", "Infection added").status_code == 302
+    assert press(approver, draft, "publish", "Checked against CIRSE figures").status_code == 302
 
     draft.refresh_from_db()
     published.refresh_from_db()
@@ -161,35 +207,36 @@ def test_the_whole_workflow_is_logged(people, published):
     page = approver.get(reverse("admin:procedures_leafletversion_change", args=[draft.pk])).content.decode()
     assert "Workflow log for this leaflet" in page and "Please add the chance of infection" in page
 
-    assert workflow(approver, draft, "withdraw", "Service stopped").status_code == 302
+    assert press(approver, draft, "withdraw", "Service stopped").status_code == 302
     assert events(draft)[-1] == ("published", "withdrawn", "approver", "Service stopped")
 
 
 def test_a_review_with_no_change_makes_a_new_version_with_new_dates(people, published):
     today = timezone.localdate()
-    response = workflow(client_for(people["approver"]), published, "review")
+    response = press(client_for(people["approver"]), published, "review")
     assert response.status_code == 302
-    review = LeafletVersion.objects.current().get()
+    review = LeafletVersion.objects.live("en").get()
     assert review.number == 2 and review.approver == people["approver"]
     assert review.last_reviewed == today
     assert review.next_review_due == add_months(today, 36)
     assert all(getattr(review, s.field) == getattr(published, s.field) for s in SECTIONS)
-    assert events(review)[-1] == ("draft", "published", "approver", "Reviewed, no change")
+    # Straight into the record: it was never a draft that could collide with a nurse's.
+    assert events(review)[-1] == ("", "published", "approver", "Reviewed, no change")
 
 
 def test_the_model_refuses_even_without_the_admin(people, published):
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        published.withdraw(by=people["editor"])
+        workflow.withdraw(published, by=people["editor"])
     with pytest.raises(PermissionDenied):
-        published.start_new_draft(by=people["approver"])
+        workflow.start_new_draft(published, by=people["approver"])
 
 
 # -- two nurses saving at once ---------------------------------------------------------------
 
 def test_the_second_of_two_editors_is_stopped_and_loses_nothing(people, published):
-    draft = published.start_new_draft(by=people["editor"])
+    draft = workflow.start_new_draft(published, by=people["editor"])
     first, second = client_for(people["editor"]), client_for(people["editor2"])
     url = reverse("admin:procedures_leafletversion_change", args=[draft.pk])
     opened = {}
@@ -216,11 +263,33 @@ def test_the_second_of_two_editors_is_stopped_and_loses_nothing(people, publishe
     assert draft.risks == "Second nurse's risks"
 
 
+def test_saving_again_after_a_clash_keeps_the_other_editors_sections(people, published):
+    # Issue 15, defect 8: "Save again" put back the old text of every section the second
+    # editor had not touched, undoing the first editor's work without a word.
+    draft = workflow.start_new_draft(published, by=people["editor"])
+    first, second = client_for(people["editor"]), client_for(people["editor2"])
+    url = reverse("admin:procedures_leafletversion_change", args=[draft.pk])
+    revision = lambda page: int(re.search(r'name="opened_revision" value="(\d+)"', page).group(1))
+    opened = revision(second.get(url).content.decode())
+    assert change(first, draft, risks="Risks the first nurse corrected.").status_code == 302
+    clash = second.post(url, admin_form_data(draft, opened_revision=opened, benefits="Benefits, second nurse."))
+    body = clash.content.decode()
+    assert "saved this draft while you were editing it" in body
+    box = re.search(r'<textarea name="risks"[^>]*>(.*?)</textarea>', body, re.S).group(1)
+    assert box.strip() == "Risks the first nurse corrected."  # their text, in the box they did not touch
+    again = second.post(url, admin_form_data(
+        draft, opened_revision=revision(body), risks="Risks the first nurse corrected.",
+        benefits="Benefits, second nurse."))
+    assert again.status_code == 302
+    draft.refresh_from_db()
+    assert (draft.risks, draft.benefits) == ("Risks the first nurse corrected.", "Benefits, second nurse.")
+
+
 # -- history, compare, restore ----------------------------------------------------------------
 
 def test_every_save_is_kept_and_any_two_versions_compare_by_section(people, published):
     editor = client_for(people["editor"])
-    draft = published.start_new_draft(by=people["editor"])
+    draft = workflow.start_new_draft(published, by=people["editor"])
     change(editor, draft, risks="Risk wording one")
     change(editor, draft, risks="Risk wording two", benefits="Better benefits")
     assert draft.history.count() == 3  # created, then two saves
@@ -235,9 +304,9 @@ def test_every_save_is_kept_and_any_two_versions_compare_by_section(people, publ
 
 
 def test_an_old_versions_text_can_be_restored_into_a_new_draft(people, published):
-    second = published.start_new_draft(by=people["editor"], risks="Second version risks")
-    second.submit_for_review(by=people["editor"])
-    second.publish(by=people["approver"])
+    second = workflow.start_new_draft(published, by=people["editor"], risks="Second version risks")
+    workflow.submit_for_review(second, by=people["editor"])
+    workflow.publish(second, by=people["approver"], approved_hash=second.content_hash())
     editor = client_for(people["editor"])
     response = editor.post(reverse("admin:procedures_leafletversion_restore", args=[second.pk]), {"key": f"v{published.pk}"})
     restored = LeafletVersion.objects.drafts().get()
@@ -252,9 +321,9 @@ def test_an_old_versions_text_can_be_restored_into_a_new_draft(people, published
 def test_which_version_was_live_on_a_date(people, published, capsys):
     LeafletVersion.objects.filter(pk=published.pk).update(
         published_at=timezone.make_aware(datetime.datetime(2026, 1, 10, 9, 0)))
-    second = published.start_new_draft(by=people["editor"])
-    second.submit_for_review(by=people["editor"])
-    second.publish(by=people["approver"])
+    second = workflow.start_new_draft(published, by=people["editor"])
+    workflow.submit_for_review(second, by=people["editor"])
+    workflow.publish(second, by=people["approver"], approved_hash=second.content_hash())
     LeafletVersion.objects.filter(pk=published.pk).update(
         retired_at=timezone.make_aware(datetime.datetime(2026, 6, 1, 12, 0)))
     LeafletVersion.objects.filter(pk=second.pk).update(
@@ -282,7 +351,7 @@ def leaflet_due(make_procedure, make_draft, slug, due):
     draft = make_draft(make_procedure(slug, title=slug.replace("-", " ").capitalize()))
     draft.last_reviewed, draft.next_review_due = due - datetime.timedelta(days=1000), due
     draft.save()
-    draft.publish()
+    workflow.publish(draft)
     return draft
 
 

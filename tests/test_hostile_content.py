@@ -32,7 +32,7 @@ from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
 
-from procedures import fasting, pdf, search
+from procedures import fasting, pdf, search, workflow
 from procedures.content_files import dump_toml_tables, write_leaflet
 from procedures.history import section_diffs
 from procedures.library import load_library
@@ -58,6 +58,10 @@ DEPARTMENT_TEXT_FIELDS = (
     "urgent_advice",
     "out_of_hours",
     "arrival_instructions",
+    "switchboard",
+    "out_of_hours_route",
+    "pals",
+    "pharmacy_helpline",
 )
 SHEET = {"date": "2027-03-14", "time": "09:30", "arrive_minutes_before": "30"}
 
@@ -343,7 +347,7 @@ def test_the_search_snippet_and_the_html_of_each_pdf_are_never_live(make_procedu
         last_reviewed=datetime.date(2026, 11, 1),
         **{field: f"{hostile_text(name, payload)}\n\nA stent." for field in FIELDS},
     )
-    version.publish()
+    workflow.publish(version)
     department = Department.objects.create(
         slug="hostile-ward",
         email='ward@example.org" onmouseover="alert(1)',
@@ -385,10 +389,10 @@ def every_payload_in_a_leaflet(category):
         last_reviewed=datetime.date(2026, 11, 1),
         **every_payload_in_sections(),
     )
-    v1.publish()
+    workflow.publish(v1)
     # v2 changes every section, so the admin's compare page shows the payloads in its diffs.
-    v2 = v1.start_new_draft(**{field: f"Changed. {getattr(v1, field)}" for field in FIELDS})
-    v2.publish()
+    v2 = workflow.start_new_draft(v1, **{field: f"Changed. {getattr(v1, field)}" for field in FIELDS})
+    workflow.publish(v2)
     return procedure, v1, v2
 
 
@@ -497,7 +501,7 @@ def test_glossary_entries_are_never_live(client, admin_client, make_procedure, m
     )
     # A leaflet using the terms' other forms (the payloads), so the linker has something to link.
     uses = {field: f"A stent.\n\n{text}" for field, text in every_payload_in_sections().items()}
-    make_draft(make_procedure("glossary-user"), **uses).publish()
+    workflow.publish(make_draft(make_procedure("glossary-user"), **uses))
     assert_clean(client.get("/glossary/"), expect=MARKERS)
     assert_clean(client.get("/procedures/glossary-user/"), expect=["glossary-term", *MARKERS])
     assert_clean(client.get("/procedures/glossary-user/print/"), expect=["glossary-term", *MARKERS])

@@ -1,6 +1,7 @@
 """load_content: the library on disk becomes the library in the database, all or nothing."""
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,14 @@ def content(small_content):
     return small_content
 
 
+@pytest.fixture
+def real_content(tmp_path):
+    """All of content/, for a change that needs more than the small library has (two departments)."""
+    target = tmp_path / "content"
+    shutil.copytree(settings.CONTENT_DIR, target)
+    return target
+
+
 def snapshot():
     """Everything the loader writes, to prove a failed load changed nothing."""
     return (
@@ -35,7 +44,7 @@ def snapshot():
 
 def test_the_real_library_loads_every_leaflet_as_published(library):
     files = sorted(p.stem for p in Path(settings.CONTENT_DIR, "leaflets").glob("*.md"))
-    live = sorted(LeafletVersion.objects.current().values_list("procedure__slug", flat=True))
+    live = sorted(LeafletVersion.objects.live("en").values_list("procedure__slug", flat=True))
     assert live == files
     assert Department.objects.count() >= 2
 
@@ -43,7 +52,7 @@ def test_the_real_library_loads_every_leaflet_as_published(library):
 def test_load_content_loads_every_leaflet_as_published(content):
     call_command("load_content", content_dir=content)
     files = sorted(p.stem for p in (content / "leaflets").glob("*.md"))
-    live = sorted(LeafletVersion.objects.current().values_list("procedure__slug", flat=True))
+    live = sorted(LeafletVersion.objects.live("en").values_list("procedure__slug", flat=True))
     assert live == files
     assert Department.objects.exists()
     nephrostomy = Procedure.objects.get(slug="nephrostomy")
@@ -89,22 +98,24 @@ def test_an_export_loaded_into_an_empty_database_gives_the_same_pages(content, t
 def test_a_new_version_number_publishes_and_supersedes(content):
     load_library(content)
     path = content / "leaflets" / "nephrostomy.md"
-    text = path.read_text().replace("version = 1", "version = 2", 1)
+    number = parse_leaflet(path).meta["version"]
+    text = path.read_text().replace(f"version = {number}", f"version = {number + 1}", 1)
     path.write_text(text.replace("## What is it?\n", "## What is it?\n\nNew opening line.\n", 1))
     report = load_library(content)
-    assert report.published == ["nephrostomy v2"]
+    assert report.published == [f"nephrostomy v{number + 1}"]
     versions = dict(
         LeafletVersion.objects.filter(procedure__slug="nephrostomy").values_list("number", "status")
     )
-    assert versions == {1: "superseded", 2: "published"}
+    assert versions == {number: "superseded", number + 1: "published"}
 
 
 def test_changed_text_under_the_same_version_is_refused(content):
     load_library(content)
     path = content / "leaflets" / "nephrostomy.md"
+    number = parse_leaflet(path).meta["version"]
     path.write_text(path.read_text().replace("## What is it?\n", "## What is it?\n\nSneaky change.\n", 1))
     before = snapshot()
-    with pytest.raises(CommandError, match=r"nephrostomy.md:\d+: version 1 is already published"):
+    with pytest.raises(CommandError, match=rf"nephrostomy.md:\d+: version {number} is already published"):
         call_command("load_content", content_dir=content)
     assert snapshot() == before
 
@@ -116,7 +127,8 @@ def test_changed_text_under_the_same_version_is_refused(content):
         (lambda t: t.replace("## What are the risks?", "## Risky bits", 1), None, "unknown section heading 'Risky bits'"),
         (lambda t: re.sub(r'category = "[^"]+"', 'category = "nowhere"', t, count=1), 4, "unknown category 'nowhere'"),
         (lambda t: t.replace("+++", "", 1), 1, "must start with"),
-        (lambda t: t.replace("version = 1", "version = \"one\"", 1), None, "'version' must be a whole number"),
+        (lambda t: re.sub(r"^version = \d+$", 'version = "one"', t, count=1, flags=re.M), None,
+         "'version' must be a whole number"),
     ],
 )
 def test_a_malformed_file_names_file_and_line_and_loads_nothing(content, mangle, line, message):
@@ -126,9 +138,9 @@ def test_a_malformed_file_names_file_and_line_and_loads_nothing(content, mangle,
     path = content / "leaflets" / "vertebroplasty.md"
     original = path.read_text()
     path.write_text(mangle(original))
-    (content / "leaflets" / "nephrostomy.md").write_text(
-        (content / "leaflets" / "nephrostomy.md").read_text().replace("version = 1", "version = 2", 1)
-    )
+    nephrostomy = content / "leaflets" / "nephrostomy.md"
+    nephrostomy.write_text(re.sub(r"^version = (\d+)$", lambda m: f"version = {int(m[1]) + 1}",
+                                  nephrostomy.read_text(), count=1, flags=re.M))
     with pytest.raises(CommandError) as error:
         call_command("load_content", content_dir=content)
     text = str(error.value)
@@ -168,3 +180,81 @@ def test_unusual_line_breaks_survive_a_round_trip(content, tmp_path):
     write_leaflet(path, meta, sections)
     again = parse_leaflet(path)
     assert again.meta == meta and again.sections == sections
+
+
+def _insert_after(path, marker, line, occurrence=1):
+    """Put `line` after the `occurrence`-th line equal to `marker`; return its line number."""
+    lines = path.read_text().split("\n")
+    seen = 0
+    for index, text in enumerate(lines):
+        if text == marker:
+            seen += 1
+            if seen == occurrence:
+                lines.insert(index + 1, line)
+                path.write_text("\n".join(lines))
+                return index + 2
+    raise AssertionError(f"no {marker!r}")
+
+
+def _replace_line(path, old, new):
+    lines = path.read_text().split("\n")
+    index = lines.index(old)
+    lines[index] = new
+    path.write_text("\n".join(lines))
+    return index + 1
+
+
+# Issue 15, defect 7: content files were trusted too much. Each breaks the library one way;
+# load_content and check_content must both refuse it at the file and line to blame.
+HOSTILE_FILES = {
+    "a glossary slug carrying markup": (
+        "glossary.toml",
+        lambda c: _insert_after(c / "glossary.toml", "[[term]]", 'slug = "x\\"><img src=x onerror=alert(1)>"'),
+        "must be lower-case letters and digits",
+    ),
+    "a department slug that is not a slug": (
+        "departments.toml",
+        lambda c: _replace_line(c / "departments.toml", 'slug = "northgate-ir"', 'slug = "Northgate IR"'),
+        "must be lower-case letters and digits",
+    ),
+    "two departments with one slug": (
+        "departments.toml",
+        lambda c: _replace_line(c / "departments.toml", 'slug = "kingsmead-ir"', 'slug = "northgate-ir"'),
+        "department slug 'northgate-ir' is used twice",
+    ),
+    "two glossary terms with one slug": (
+        "glossary.toml",
+        lambda c: _insert_after(c / "glossary.toml", "[[term]]", 'slug = "ablation"', occurrence=2),
+        "glossary term slug 'ablation' is used twice",
+    ),
+    "a leaflet file name that is not a slug": (
+        "Vertebroplasty (new).md",
+        lambda c: (c / "leaflets" / "vertebroplasty.md").rename(c / "leaflets" / "Vertebroplasty (new).md") and 0,
+        "must be lower-case letters and digits joined by hyphens",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE_FILES)
+def test_an_untrustworthy_content_file_is_refused_at_its_line_by_load_and_check(real_content, case):
+    from io import StringIO
+
+    content = real_content
+    file, mangle, message = HOSTILE_FILES[case]
+    line = mangle(content)
+    where = f"{file}:{line}:" if line else f"{file}:"
+    with pytest.raises(CommandError) as refused:
+        call_command("load_content", content_dir=content)
+    assert where in str(refused.value) and message in str(refused.value)
+    assert not Procedure.objects.exists() and not GlossaryTerm.objects.exists()
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("check_content", content_dir=str(content), stdout=out)
+    assert any(where in row and message in row for row in out.getvalue().splitlines())
+
+
+def test_a_glossary_link_is_escaped_whatever_its_slug():
+    from procedures.markdown import link_glossary
+
+    html = link_glossary("<p>An abscess.</p>", [('x"><script>alert(1)</script>', "abscess", "")], set())
+    assert "<script>" not in html and "&quot;&gt;&lt;script&gt;" in html

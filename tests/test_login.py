@@ -45,6 +45,18 @@ def test_the_right_password_signs_in(nurse):
     assert is_signed_in(client)
 
 
+def test_a_refused_next_address_lands_on_the_admin_home_not_a_404(nurse):
+    # Issue 15, defect 8: an off-site ?next= was refused (rightly) but sent staff to Django's
+    # default /accounts/profile/, which does not exist here.
+    client = browser()
+    form = client.get("/admin/login/?next=https://evil.example/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.content.decode()).group(1)
+    response = client.post("/admin/login/", {"username": "nurse", "password": PASSWORD,
+                                             "csrfmiddlewaretoken": token, "next": "https://evil.example/"})
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    assert client.get(response["Location"]).status_code == 200
+
+
 def test_five_wrong_passwords_lock_the_username_from_that_address(nurse):
     client = browser()
     for attempt in range(4):

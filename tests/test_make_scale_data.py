@@ -25,7 +25,7 @@ def test_it_builds_marked_leaflets_patients_can_open(client):
     numbers = sorted(Procedure.objects.values_list("resource_number", flat=True))
     assert numbers[0] == "SYN-00001" and numbers[-1] == "SYN-00025"
     assert all("synthetic" in title for title in Procedure.objects.values_list("title", flat=True))
-    assert LeafletVersion.objects.current().count() == 25
+    assert LeafletVersion.objects.live("en").count() == 25
     assert LeafletVersion.objects.filter(status="superseded").count() == 25
     assert Department.objects.count() == 3 and GlossaryTerm.objects.count() == 7
 

@@ -24,7 +24,7 @@ def production_static(settings, collected_static):
 
 
 def largest_leaflet():
-    versions = LeafletVersion.objects.current().select_related("procedure")
+    versions = LeafletVersion.objects.live("en").select_related("procedure")
     return max(versions, key=lambda v: sum(len(getattr(v, s.html_field)) for s in SECTIONS))
 
 

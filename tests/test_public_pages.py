@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from procedures import workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,7 @@ def test_a_draft_is_404_on_every_leaflet_url(client, make_procedure, make_draft)
     draft = make_draft(make_procedure("secret-draft", title="Secret draft procedure"))
     for url in public_urls("secret-draft"):
         assert client.get(url).status_code == 404, url
-    draft.submit_for_review()
+    workflow.submit_for_review(draft)
     for url in public_urls("secret-draft"):
         assert client.get(url).status_code == 404, url
 
@@ -42,7 +43,7 @@ def test_a_draft_is_not_listed_anywhere(client, category, department, make_proce
 
 
 def test_the_draft_text_of_a_published_leaflet_stays_hidden(client, published):
-    draft = published.start_new_draft()
+    draft = workflow.start_new_draft(published)
     draft.risks = "Draft-only risk wording"
     draft.save()
     body = client.get(published.procedure.get_absolute_url()).content.decode()
@@ -66,8 +67,8 @@ def test_the_leaflet_page_shows_everything_a_patient_needs(client, published, de
 
 
 def test_a_replaced_version_keeps_its_url_with_a_banner(client, published):
-    second = published.start_new_draft()
-    second.publish()
+    second = workflow.start_new_draft(published)
+    workflow.publish(second)
     old = client.get(reverse("procedures:leaflet_version", args=["kidney-biopsy", 1]))
     assert old.status_code == 200
     body = old.content.decode()
@@ -83,7 +84,7 @@ def test_the_live_version_number_redirects_to_the_leaflet(client, published):
 
 
 def test_a_withdrawn_version_says_so_and_hides_its_text(client, published):
-    published.withdraw()
+    workflow.withdraw(published)
     response = client.get(reverse("procedures:leaflet_version", args=["kidney-biopsy", 1]))
     assert response.status_code == 410
     body = response.content.decode()

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 
 from procedures.markdown import render_markdown
 from procedures.sections import SECTIONS
+from procedures import workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,7 @@ def test_no_section_lets_a_script_reach_the_page(client, make_procedure, make_dr
     procedure = make_procedure("hostile")
     payload = "\n\n".join(v for k, v in HOSTILE.items() if "image" not in k and "event handler" != k)
     version = make_draft(procedure, **{section.field: "Safe words.\n\n" + payload})
-    version.publish()
+    workflow.publish(version)
     body = client.get(procedure.get_absolute_url()).content.decode().lower()
     # The page's own schema.org data block (JSON, which browsers never run) is the one script
     # element allowed: it must parse as JSON and be the only one.
@@ -94,7 +95,7 @@ def test_glossary_terms_are_linked_once_per_leaflet(client, make_procedure, make
         what_it_is="A thin tube (catheter) drains the fluid.",
         risks="The catheters can block.",
     )
-    version.publish()
+    workflow.publish(version)
     body = client.get("/procedures/drain/").content.decode()
     assert body.count('href="/glossary/#catheter"') == 1
     assert '<a class="glossary-term" href="/glossary/#catheter">catheter</a>' in body

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from procedures.models import Category, Procedure
 from procedures.search import search, suggest
+from procedures import workflow
 from tests.helpers import copy_rows
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +102,7 @@ def test_the_snippet_shows_the_word_searched_for_not_one_that_begins_like_it(
     )
     steps = " ".join(["The keeper explains each step and answers your questions."] * 20)
     text = f"We study zebrafish in the lab. {steps} Then you see the zebras."
-    make_draft(procedure, what_it_is=text).publish()
+    workflow.publish(make_draft(procedure, what_it_is=text))
 
     [result] = search("zebras")
 

@@ -31,6 +31,11 @@ def test_every_public_page_answers_with_one_h1_and_a_language(client, library):
         html = response.content.decode()
         assert len(re.findall(r"<h1[\s>]", html)) == 1, url
         assert re.search(r'<html lang="en-GB"', html), url
+        # Headings go down one level at a time (issue 15: /departments/ went from h1 to h3),
+        # so a screen reader's list of headings reads as an outline.
+        levels = [int(level) for level in re.findall(r"<h([1-6])[\s>]", html)]
+        skips = [(a, b) for a, b in zip(levels, levels[1:]) if b > a + 1]
+        assert not skips, (url, skips)
 
 
 def test_unknown_addresses_get_a_helpful_404(client, small_library):
@@ -94,6 +99,8 @@ def test_with_the_database_down_patients_get_phone_numbers_not_an_error(tmp_path
         assert status == 503
         assert "unavailable for a short time" in body
         assert "01632 960 555" in body and "NHS 111" in body and "999" in body
+        # Out of hours the switchboard comes first, NHS 111 only if nobody answers (issue 16).
+        assert body.index("01632 960 000") < body.index("NHS 111")
         assert "Traceback" not in body and "OperationalError" not in body
 
 

@@ -18,6 +18,7 @@ from procedures.catalogues import check_catalogues, missing_tools
 from procedures.content_files import ContentError
 from procedures.library import export_library, load_library
 from procedures.models import LeafletVersion
+from procedures import workflow
 
 from tests.helpers import SMALL_TRANSLATIONS, section_text
 
@@ -34,22 +35,22 @@ def html_tag(response):
 
 def translate(english, language="ar", title="خزعة الكلية", publish=True):
     """A translation of `english`, written and (by default) approved."""
-    draft = english.start_translation(language)
+    draft = workflow.start_translation(english, language)
     draft.title = title
     draft.summary = "ملخص قصير."
     for field, text in section_text().items():
         setattr(draft, field, f"{ARABIC_TEXT} ({field})")
     draft.save()
     if publish:
-        draft.publish()
+        workflow.publish(draft)
     return draft
 
 
 def new_english_version(english):
-    draft = english.start_new_draft()
+    draft = workflow.start_new_draft(english)
     draft.what_it_is = "Changed English text about the biopsy."
     draft.save()
-    draft.publish()
+    workflow.publish(draft)
     return draft
 
 
@@ -65,6 +66,17 @@ def test_address_prefix_chooses_the_language(client, published):
     assert polish != "Procedures A to Z"
     assert polish in client.get("/pl/procedures/").content.decode()
     assert client.get("/de/procedures/").status_code == 404  # not one of ours
+
+
+def test_pages_at_their_own_address_do_not_vary_by_the_browser_language(client, published):
+    # Issue 15, defect 8: every English page said `Vary: Accept-Language`, so a CDN would keep
+    # a copy per browser language of pages that are English whatever the browser asks.
+    for url in ("/procedures/", "/procedures/kidney-biopsy/", "/glossary/", "/ar/procedures/"):
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE="ar")
+        assert response.status_code == 200
+        assert "accept-language" not in response.get("Vary", "").lower(), url
+    # The English home page does send browsers to their language, and says so.
+    assert "Accept-Language" in client.get("/")["Vary"]
 
 
 def test_home_page_follows_the_browser_language(client, published):
@@ -133,11 +145,11 @@ def test_translation_is_invisible_until_approved(client, published):
         assert translation.gettext(UNTRANSLATED) in page
     assert re.search(r'<article class="leaflet" lang="en-GB" dir="ltr">', page)
 
-    draft.submit_for_review()
+    workflow.submit_for_review(draft)
     assert ARABIC_TEXT not in client.get(url).content.decode()
     assert client.get("/ar/procedures/kidney-biopsy/v/1/").status_code == 404
 
-    draft.publish()
+    workflow.publish(draft)
     page = client.get(url).content.decode()
     assert ARABIC_TEXT in page and "<h1>خزعة الكلية</h1>" in page
     assert re.search(r'<article class="leaflet" lang="ar" dir="rtl">', page)
@@ -168,24 +180,24 @@ def test_outdated_translation_is_flagged_to_patients_and_editors(client, admin_c
 
     # The translator brings it up to date from the English page's button; once approved,
     # the flag goes.
-    live_english = LeafletVersion.objects.current().get(procedure=published.procedure)
+    live_english = LeafletVersion.objects.live("en").get(procedure=published.procedure)
     response = admin_client.post(reverse("admin:procedures_leafletversion_translate", args=[live_english.pk, "ar"]))
     update = LeafletVersion.objects.drafts().get(language="ar")
     assert response.status_code == 302 and update.translation_of == live_english
     assert update.title == "خزعة الكلية"  # starts from the last Arabic text
-    update.publish()
+    workflow.publish(update)
     assert older not in client.get(url).content.decode()
     listing = admin_client.get(reverse("admin:procedures_leafletversion_changelist") + "?language=ar")
     assert "Up to date (from English v2)" in listing.content.decode()
 
 
 def test_translation_needs_a_title_and_source_before_review(published):
-    draft = published.start_translation("pl")
+    draft = workflow.start_translation(published, "pl")
     for field, text in section_text().items():
         setattr(draft, field, text)
     draft.save()
     with pytest.raises(Exception, match="title in this language"):
-        draft.submit_for_review()
+        workflow.submit_for_review(draft)
 
 
 def test_untranslated_leaflet_is_shown_in_english_inside_the_page_language(client, published):
@@ -200,13 +212,37 @@ def test_untranslated_leaflet_is_shown_in_english_inside_the_page_language(clien
 def test_translation_goes_when_the_english_leaflet_is_withdrawn(client, published):
     translate(published)
     assert client.get("/ar/procedures/kidney-biopsy/").status_code == 200
-    published.withdraw()
+    workflow.withdraw(published)
     assert client.get("/ar/procedures/kidney-biopsy/").status_code == 404
+
+
+def test_the_qr_check_of_a_translation_says_withdrawn_once_the_english_leaflet_is(client, published):
+    # Issue 15, defect 3: the Arabic printout's QR code said "current, you can rely on it".
+    arabic = translate(published)
+    check = f"/ar/check/{published.procedure.resource_number}/{arabic.number}/"
+    with translation.override("ar"):
+        current, withdrawn = translation.gettext("This printout is current"), translation.gettext(
+            "This leaflet has been withdrawn")
+    heading = lambda page: re.search(r"<h1>(.*?)</h1>", page)[1]
+    assert heading(client.get(check).content.decode()) == current
+    workflow.withdraw(published, comment="Unsafe advice")
+    page = client.get(check).content.decode()
+    assert heading(page) == withdrawn
+    assert published.retired_at.astimezone().strftime("%Y") in page
+
+
+def test_a_translation_of_a_withdrawn_leaflet_is_in_no_public_list(client, published, make_procedure,
+                                                                    make_draft):
+    translate(published)
+    workflow.withdraw(published)
+    assert not LeafletVersion.objects.live("ar").exists()
+    assert "kidney-biopsy" not in client.get("/sitemap.xml").content.decode()
+    assert "kidney-biopsy" not in client.get("/ar/procedures/").content.decode()
 
 
 def test_hreflang_alternates_on_the_page_and_in_the_sitemap(client, published, make_procedure, make_draft):
     other = make_draft(make_procedure("hand-drain"))
-    other.publish()
+    workflow.publish(other)
     translate(published)
     page = client.get("/procedures/kidney-biopsy/").content.decode()
     alternates = re.findall(r'<link rel="alternate" hreflang="([^"]+)" href="([^"]+)">', page)
@@ -244,7 +280,7 @@ def test_arabic_pdf_is_right_to_left_in_arabic(client, published):
 
 
 def test_sample_translations_load_from_content(client, library):
-    arabic = LeafletVersion.objects.current("ar").select_related("procedure", "translation_of")
+    arabic = LeafletVersion.objects.live("ar").select_related("procedure", "translation_of")
     assert arabic.count() >= 5
     for version in arabic:
         assert version.is_sample_content and version.title and version.translation_of.number >= 1
@@ -256,8 +292,9 @@ def test_translation_file_must_name_a_published_english_version(settings, tmp_pa
     content = tmp_path / "content"
     export_library(content)
     bad = content / "translations" / "ar" / "nephrostomy.md"
-    bad.write_text(bad.read_text(encoding="utf-8").replace("translation_of = 1", "translation_of = 7"), encoding="utf-8")
-    with pytest.raises(ContentError, match=r"nephrostomy.md:\d+: English version 7 of nephrostomy was never published"):
+    bad.write_text(re.sub(r"^translation_of = \d+$", "translation_of = 70", bad.read_text(encoding="utf-8"),
+                          flags=re.M), encoding="utf-8")
+    with pytest.raises(ContentError, match=r"nephrostomy.md:\d+: English version 70 of nephrostomy was never published"):
         load_library(content)
 
 

@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from procedures.models import LeafletVersion
+from procedures import workflow
 
 pytestmark = pytest.mark.browser
 
@@ -12,7 +13,7 @@ def test_nurse_edits_a_draft_and_sees_the_preview(page, site, django_user_model)
     django_user_model.objects.create_user(
         "nurse", password="a long test password 1", is_staff=True, is_superuser=True
     )
-    draft = LeafletVersion.objects.current().get(procedure__slug="nephrostomy").start_new_draft()
+    draft = workflow.start_new_draft(LeafletVersion.objects.live("en").get(procedure__slug="nephrostomy"))
 
     page.goto(f"{site}/admin/procedures/leafletversion/{draft.pk}/change/")
     page.get_by_label("Username").fill("nurse")
