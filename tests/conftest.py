@@ -16,6 +16,7 @@ from procedures.models import Category, Department, LeafletVersion, Procedure
 from tests.helpers import (
     PRODUCTION_STATIC_STORAGE,
     copy_rows,
+    roles,
     rows_written_by,
     section_text,
     write_small_library,
@@ -81,6 +82,17 @@ def _empty_cache():
 
     cache.clear()
     forget_library_state()  # the library token each process keeps between requests
+
+
+@pytest.fixture(autouse=True)
+def _roles_after_a_flush(request):
+    # A transactional or live-server test empties every table when it ends (Django's flush):
+    # content types and permissions come back, but not the Editors and Approvers groups that
+    # migration 0003 makes. Make them again for the transactional tests that come after one.
+    marker = request.node.get_closest_marker("django_db")
+    if {"transactional_db", "live_server"} & set(request.fixturenames) or (marker and marker.kwargs.get("transaction")):
+        request.getfixturevalue("transactional_db")
+        roles()
 
 
 @pytest.fixture
