@@ -60,6 +60,17 @@ def _departments_shown(request, procedure):
     return [d for d in departments if d.slug == chosen] or departments
 
 
+def leaflet_pdf_html(request, version, departments, large_print=False):
+    """The page WeasyPrint lays out as the leaflet's PDF (css/large-print.css on top for the
+    large-print one)."""
+    return render_to_string(
+        "print/pdf.html",
+        {"version": version, "procedure": version.procedure, "departments": departments,
+         "large_print": large_print, **_translation_notes(version)},
+        request=request,
+    )
+
+
 def leaflet_pdf(request, slug, large_print=False):
     """The leaflet as an A4 PDF; `large_print` for the large-print one: the same templates and
     text with css/large-print.css on top (18 pt body text)."""
@@ -72,13 +83,7 @@ def leaflet_pdf(request, slug, large_print=False):
     document = cache.get(key)
     if document is None:
         # Two first requests at once both render; the result is identical, so that is harmless.
-        html = render_to_string(
-            "print/pdf.html",
-            {"version": version, "procedure": version.procedure, "departments": departments,
-             "large_print": large_print, **_translation_notes(version)},
-            request=request,
-        )
-        document = pdf.render(html, _site_url(request))
+        document = pdf.render(leaflet_pdf_html(request, version, departments, large_print), _site_url(request))
         cache.set(key, document, timeout=PDF_CACHE_SECONDS)
     response = _pdf_response(document, _filename(version, f"-{variant}" if variant else ""))
     kind = UsageCount.Kind.LARGE_PRINT if large_print else UsageCount.Kind.PDF_DOWNLOAD
@@ -119,6 +124,24 @@ def check(request, resource, number):
     return usage.mark(response, UsageCount.Kind.QR_CHECK, [version])
 
 
+def appointment_html(request, version, department, plan, for_pdf):
+    """The appointment sheet: the page WeasyPrint lays out (`for_pdf`), or the print view."""
+    return render_to_string(
+        "print/appointment.html",
+        {
+            "layout": "print/pdf.html" if for_pdf else "print/leaflet.html",
+            "for_pdf": for_pdf,
+            **_translation_notes(version),
+            "version": version,
+            "procedure": version.procedure,
+            "departments": [department],
+            "department": department,
+            "plan": plan,
+        },
+        request=request,
+    )
+
+
 @never_cache  # the page holds an appointment time: no browser or proxy may keep a copy
 def appointment(request, slug):
     """A leaflet with a first page giving this patient's stop-eating and arrival times.
@@ -139,26 +162,13 @@ def appointment(request, slug):
     as_html = request.GET.get("format") == "html"
     if not as_html and not pdf.AVAILABLE:
         return _pdf_unavailable(request, procedure)
-    department = form.cleaned_data["department"]
-    html = render_to_string(
-        "print/appointment.html",
-        {
-            "layout": "print/leaflet.html" if as_html else "print/pdf.html",
-            "for_pdf": not as_html,
-            **_translation_notes(version),
-            "version": version,
-            "procedure": procedure,
-            "departments": [department],
-            "department": department,
-            "plan": fasting.plan(
-                form.cleaned_data["appointment"],
-                form.cleaned_data["arrive_minutes_before"],
-                procedure.food_hours,
-                procedure.clear_fluids_hours,
-            ),
-        },
-        request=request,
+    plan = fasting.plan(
+        form.cleaned_data["appointment"],
+        form.cleaned_data["arrive_minutes_before"],
+        procedure.food_hours,
+        procedure.clear_fluids_hours,
     )
+    html = appointment_html(request, version, form.cleaned_data["department"], plan, for_pdf=not as_html)
     if as_html:
         return HttpResponse(html)
     return _pdf_response(pdf.render(html, _site_url(request)), _filename(version, "-appointment"))

@@ -1,15 +1,50 @@
-"""Shared fixtures: a few named people and small leaflets built through the real models."""
+"""Shared fixtures: a few named people, small leaflets built through the real models, and the
+leaflet library (the real one, and a small one made from its files). Helper functions are in
+tests/helpers.py."""
 
 import datetime
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import override_settings
 
+from procedures import workflow
 from procedures.library import load_library
 from procedures.models import Category, Department, LeafletVersion, Procedure
-from procedures.sections import SECTIONS
-from procedures import workflow
+from tests.helpers import (
+    PRODUCTION_STATIC_STORAGE,
+    copy_rows,
+    roles,
+    rows_written_by,
+    section_text,
+    write_small_library,
+)
+
+# Importable from here for test files written before tests/helpers.py (on branches not yet
+# merged); new code imports them from tests.helpers.
+from tests.helpers import admin_form_data, empty_the_database  # noqa: F401
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--database-tests-only", action="store_true",
+        help="only the tests whose result can depend on the database (DATABASE_URL): for running "
+             "the suite again on another database, as .ci/run does on PostgreSQL",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--database-tests-only"):
+        return
+    database_fixtures = {"db", "transactional_db", "live_server"}
+    kept, left_out = [], []
+    for item in items:
+        uses_the_database = item.get_closest_marker("django_db") or database_fixtures & set(item.fixturenames)
+        (left_out if not uses_the_database or item.get_closest_marker("own_database") else kept).append(item)
+    config.hook.pytest_deselected(items=left_out)
+    items[:] = kept
 
 
 @pytest.fixture(autouse=True)
@@ -56,24 +91,15 @@ def _empty_cache():
     usage.forget()
 
 
-def admin_form_data(version, **changes):
-    """What the admin's change form posts for `version`, with `changes` typed in."""
-    data = {
-        "opened_revision": version.revision,
-        "sources": version.sources,
-        "is_sample_content": "on",
-        "last_reviewed": version.last_reviewed.isoformat(),
-        "next_review_due": version.next_review_due.isoformat(),
-        **{s.field: getattr(version, s.field) for s in SECTIONS},
-    }
-    data.update(changes)
-    return data
-
-
-def section_text(**overrides):
-    text = {s.field: f"Plain words about {s.heading.lower()}" for s in SECTIONS}
-    text.update(overrides)
-    return text
+@pytest.fixture(autouse=True)
+def _roles_after_a_flush(request):
+    # A transactional or live-server test empties every table when it ends (Django's flush):
+    # content types and permissions come back, but not the Editors and Approvers groups that
+    # migration 0003 makes. Make them again for the transactional tests that come after one.
+    marker = request.node.get_closest_marker("django_db")
+    if {"transactional_db", "live_server"} & set(request.fixturenames) or (marker and marker.kwargs.get("transaction")):
+        request.getfixturevalue("transactional_db")
+        roles()
 
 
 @pytest.fixture
@@ -137,10 +163,59 @@ def department(db):
     )
 
 
+def _loaded_once(django_db_blocker, folder, content_dir):
+    """The rows load_library writes for `content_dir`, loaded once in a rolled-back transaction
+    (see tests/helpers.py). Files it would write go to `folder`, never the repo's var/."""
+    with django_db_blocker.unblock(), override_settings(OUTAGE_CONTACTS_FILE=folder / "outage-contacts.json"):
+        return rows_written_by(lambda: load_library(content_dir))
+
+
+@pytest.fixture(scope="session")
+def _real_library_rows(django_db_setup, django_db_blocker, tmp_path_factory):
+    return _loaded_once(django_db_blocker, tmp_path_factory.mktemp("real-library"), settings.CONTENT_DIR)
+
+
+@pytest.fixture(scope="session")
+def _small_content(tmp_path_factory):
+    return write_small_library(tmp_path_factory.mktemp("small-library") / "content")
+
+
+@pytest.fixture(scope="session")
+def _small_library_rows(django_db_setup, django_db_blocker, tmp_path_factory, _small_content):
+    return _loaded_once(django_db_blocker, tmp_path_factory.mktemp("small-library-var"), _small_content)
+
+
 @pytest.fixture
-def library(db):
-    """The real leaflet library from content/, loaded as `./dev run` loads it."""
-    load_library(settings.CONTENT_DIR)
+def library(db, _real_library_rows):
+    """The real leaflet library from content/ (all 29 leaflets), as `./dev run` loads it. Only
+    for tests about the whole library; the others use small_library. Ask for it before any
+    fixture that makes leaflets, departments or words of its own."""
+    copy_rows(_real_library_rows)
+
+
+@pytest.fixture
+def small_library(db, _small_library_rows):
+    """Three real leaflets, one Arabic translation, one department and the glossary, from the
+    files in content/ (tests.helpers.SMALL_LEAFLETS), loaded as `./dev run` loads them."""
+    copy_rows(_small_library_rows)
+
+
+@pytest.fixture
+def small_content(tmp_path):
+    """The small library's files in a folder of this test's own, to change and load."""
+    return write_small_library(tmp_path / "content")
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory):
+    """A STATIC_ROOT as production serves it (hashed, compressed names and their manifest),
+    collected once: collectstatic takes seconds. For tests, and child processes, that run with
+    production's storage."""
+    root = tmp_path_factory.mktemp("static")
+    storages = {**settings.STORAGES, "staticfiles": PRODUCTION_STATIC_STORAGE}
+    with override_settings(STATIC_ROOT=root, STORAGES=storages):
+        call_command("collectstatic", interactive=False, verbosity=0)
+    return root
 
 
 @pytest.fixture
@@ -155,12 +230,3 @@ def staff_client(client, staff):
     client.force_login(staff)
     return client
 
-
-def empty_the_database():
-    """flush, as a restore test needs, inside the test's transaction. PostgreSQL will not
-    TRUNCATE tables with foreign-key checks still deferred, so run those checks first."""
-    from django.core.management import call_command
-    from django.db import connection
-
-    connection.check_constraints()
-    call_command("flush", interactive=False, verbosity=0)

@@ -8,7 +8,7 @@ from procedures.models import LeafletVersion
 from procedures.sections import SECTIONS
 from procedures import workflow
 
-from .conftest import admin_form_data
+from tests.helpers import admin_form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -12,14 +12,14 @@ from procedures.models import Department, GlossaryTerm, LeafletVersion, Procedur
 from procedures.sections import SECTIONS
 from procedures import workflow
 
-from tests.conftest import empty_the_database
+from tests.helpers import SMALL_TRANSLATIONS, empty_the_database
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def history(library, django_user_model):
-    """The real library, then a year of document control on top of it."""
+def history(small_library, django_user_model):
+    """Real leaflets, then a year of document control on top of them."""
     nurse = django_user_model.objects.create_user("nurse", password="x" * 16, is_staff=True,
                                                   is_superuser=True, first_name="Nia")
     consultant = django_user_model.objects.create_user("consultant", password="x" * 16,
@@ -31,11 +31,11 @@ def history(library, django_user_model):
     workflow.publish(draft, by=consultant, approved_hash=draft.content_hash())
     waiting = workflow.start_new_draft(draft, by=nurse, risks="Risks still being rewritten.")
     workflow.submit_for_review(waiting, by=nurse)
-    # biliary-stent: withdrawn, so it has no live version at all.
-    withdrawn = LeafletVersion.objects.live("en").get(procedure__slug="biliary-stent")
+    # tumour-embolisation: withdrawn, so it has no live version at all.
+    withdrawn = LeafletVersion.objects.live("en").get(procedure__slug="tumour-embolisation")
     workflow.withdraw(withdrawn, by=consultant)
-    # cholecystostomy: reviewed with no change, which makes v2 with the same text.
-    workflow.record_review(LeafletVersion.objects.live("en").get(procedure__slug="cholecystostomy"), by=consultant)
+    # vertebroplasty: reviewed with no change, which makes a new version with the same text.
+    workflow.record_review(LeafletVersion.objects.live("en").get(procedure__slug="vertebroplasty"), by=consultant)
     # A new leaflet that has never been published: one incomplete draft, no sources.
     newcomer = Procedure.objects.create(
         slug="hand-drain", title="Hand drain", resource_number="IR-999", summary="A drain.",
@@ -97,14 +97,14 @@ def test_export_flush_import_gives_identical_pages_for_every_version(history, tm
     old, new = history["old"], history["new"]
     assert statuses == {old: "superseded", new: "published", None: "in_review"}
     assert before[f"/procedures/nephrostomy/v/{old}/"][0] == 200
-    assert before["/procedures/biliary-stent/"][0] == 404
-    assert before[f"/procedures/biliary-stent/v/{history['withdrawn']}/"][0] == 410
+    assert before["/procedures/tumour-embolisation/"][0] == 404
+    assert before[f"/procedures/tumour-embolisation/v/{history['withdrawn']}/"][0] == 410
     assert b"A new sentence in v2." in before["/procedures/nephrostomy/"][1]
 
     backup = tmp_path / "backup"
     report = export_library(backup)
     assert (report.live, report.drafts) == (Procedure.objects.count() - 2, 2)
-    assert report.translations == LeafletVersion.objects.live("ar").count() == 5
+    assert report.translations == LeafletVersion.objects.live("ar").count() == len(SMALL_TRANSLATIONS["ar"])
     empty_the_database()
     assert not LeafletVersion.objects.exists()
 
@@ -124,7 +124,7 @@ def test_the_backup_layout_is_the_documented_one(history, tmp_path):
     # The live version in the content/ format, so load_content reads a backup like content/.
     live = parse_leaflet(backup / "leaflets" / "nephrostomy.md")
     assert (live.meta["version"], live.meta["status"]) == (history["new"], "published")
-    assert not (backup / "leaflets" / "biliary-stent.md").exists()  # withdrawn: nothing live
+    assert not (backup / "leaflets" / "tumour-embolisation.md").exists()  # withdrawn: nothing live
     old = parse_leaflet(backup / "versions" / "nephrostomy" / f"v{history['old']}.md", complete=False)
     assert old.meta["status"] == "superseded"
     assert old.meta["published_at"] < old.meta["retired_at"]
@@ -132,7 +132,7 @@ def test_the_backup_layout_is_the_documented_one(history, tmp_path):
     assert (new.meta["approver"], new.meta["author"]) == ("consultant", "nurse")
     waiting = parse_leaflet(backup / "versions" / "nephrostomy" / "draft.md", complete=False)
     assert waiting.meta["status"] == "in_review" and waiting.sections["risks"] == "Risks still being rewritten."
-    withdrawn = parse_leaflet(backup / "versions" / "biliary-stent" / f"v{history['withdrawn']}.md", complete=False)
+    withdrawn = parse_leaflet(backup / "versions" / "tumour-embolisation" / f"v{history['withdrawn']}.md", complete=False)
     assert withdrawn.meta["status"] == "withdrawn" and withdrawn.meta["retired_at"]
     assert parse_leaflet(backup / "versions" / "hand-drain" / "draft.md", complete=False).meta["status"] == "draft"
 
@@ -163,8 +163,9 @@ def test_import_refuses_a_content_library_that_is_not_a_backup(db, settings):
 def test_a_broken_backup_file_restores_nothing(history, tmp_path):
     backup = tmp_path / "backup"
     export_library(backup)
+    live = LeafletVersion.objects.live("en").get(procedure__slug="vertebroplasty").number
     empty_the_database()
-    path = min((backup / "versions" / "vertebroplasty").glob("v*.md"))
+    path = backup / "versions" / "vertebroplasty" / f"v{live}.md"
     path.write_text(path.read_text().replace("published_at = ", "published_at = \"yesterday\"\n#", 1))
     with pytest.raises(CommandError, match=rf"vertebroplasty/{path.name}:\d+: a published version needs 'published_at'"):
         call_command("import_content", content_dir=backup)

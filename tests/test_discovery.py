@@ -15,7 +15,7 @@ from django.utils.html import escape
 from procedures.models import Category, GlossaryTerm, LeafletVersion, Procedure
 from procedures import workflow
 
-from .test_site import public_urls
+from tests.helpers import public_urls
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +90,7 @@ def test_only_the_live_leaflet_has_structured_data(client, published, rf):
     assert "Draft preview" in preview and json_ld(preview) == []
 
 
-def test_the_sitemap_lists_every_published_leaflet_and_no_draft(client, library, make_draft):
+def test_the_sitemap_lists_every_published_leaflet_and_no_draft(client, small_library, make_draft):
     draft_only = Procedure.objects.create(
         slug="secret-draft", title="Secret draft", resource_number="IR-T999",
         category=Category.objects.first(), summary="Not yet approved.",
@@ -106,7 +106,7 @@ def test_the_sitemap_lists_every_published_leaflet_and_no_draft(client, library,
         assert f"<lastmod>{version.published_at.date().isoformat()}</lastmod>" in entry
     # One entry per leaflet and language it is published in; translations list each other.
     translations = LeafletVersion.objects.published().exclude(language="en")
-    assert translations.count() >= 5
+    assert translations.count() >= 1
     assert body.count("<url>") == live.count() + translations.count()
     for version in translations.select_related("procedure"):
         assert f"<loc>http://testserver/ar/procedures/{version.procedure.slug}/</loc>" in body
@@ -123,7 +123,7 @@ def test_a_leaflet_page_has_a_canonical_address_and_open_graph_tags(client, publ
     assert meta(body, "og:site_name") == "Interventional Radiology patient information"
 
 
-def test_every_public_page_has_one_absolute_canonical_address(client, library):
+def test_every_public_page_has_one_absolute_canonical_address(client, small_library):
     for url in public_urls():
         body = client.get(url).content.decode()
         canonical = re.findall(r'<link rel="canonical" href="([^"]*)">', body)
@@ -148,7 +148,7 @@ def words_used(body):
     return dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", section.group(0)))
 
 
-def test_words_used_lists_the_glossary_terms_linked_in_the_leaflet(client, library):
+def test_words_used_lists_the_glossary_terms_linked_in_the_leaflet(client, small_library):
     for slug in ["nephrostomy", "vertebroplasty"]:
         body = client.get(f"/procedures/{slug}/").content.decode()
         linked = linked_slugs(body)
@@ -161,7 +161,7 @@ def test_words_used_lists_the_glossary_terms_linked_in_the_leaflet(client, libra
         assert 'href="#words-used"' in body  # in the contents list
 
 
-def test_words_used_is_printed_too(client, library):
+def test_words_used_is_printed_too(client, small_library):
     body = client.get(reverse("procedures:leaflet_print", args=["nephrostomy"])).content.decode()
     assert set(words_used(body)) == {
         t.term for t in GlossaryTerm.objects.filter(slug__in=linked_slugs(body))

@@ -7,8 +7,8 @@ import pytest
 from django.test import Client
 
 from procedures import views
+from tests.helpers import run_with_the_database_down
 from tests.live_markup import live_markup
-from tests.test_site import run_with_the_database_down
 
 pytestmark = pytest.mark.django_db
 NO_DETAILS = ("Traceback", "Exception", "Error at", "django.", "File \"", "DisallowedHost", "secret detail")
@@ -43,7 +43,7 @@ def test_an_expired_form_says_so_in_plain_words(published):
     assert_calm(response, 403, "This form has expired", "Nothing was saved", "Reload the page")
 
 
-def test_a_bug_gets_a_calm_500_without_details(client, monkeypatch, library):
+def test_a_bug_gets_a_calm_500_without_details(client, monkeypatch, small_library):
     def broken(query):
         raise ValueError("secret detail of the bug")
 
@@ -52,7 +52,7 @@ def test_a_bug_gets_a_calm_500_without_details(client, monkeypatch, library):
     assert_calm(client.get("/search/?q=kidney"), 500, "Sorry, something went wrong", "999")
 
 
-def test_a_missing_page_gets_a_calm_404(client, library):
+def test_a_missing_page_gets_a_calm_404(client, small_library):
     assert_calm(client.get("/procedures/no-such-leaflet/"), 404, "We cannot find that page")
 
 
@@ -76,8 +76,9 @@ print(json.dumps([[a.status_code, a.content.decode(), a.get("Content-Security-Po
 """
 
 
-def test_with_the_database_down_staff_get_the_plain_503_too(tmp_path, department):
-    result = run_with_the_database_down(OUTAGE, tmp_path, department)
+@pytest.mark.own_database
+def test_with_the_database_down_staff_get_the_plain_503_too(tmp_path, department, collected_static):
+    result = run_with_the_database_down(OUTAGE, tmp_path, department, collected_static)
     for status, body, policy in json.loads(result.stdout.strip().splitlines()[-1]):
         assert status == 503
         assert "unavailable for a short time" in body and "01632 960 555" in body

@@ -15,7 +15,7 @@ from procedures.models import LeafletVersion, WorkflowEvent, add_months
 from procedures.sections import SECTIONS
 from procedures import workflow
 
-from .conftest import admin_form_data
+from tests.helpers import admin_form_data
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a long test password 1"

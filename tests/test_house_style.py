@@ -15,7 +15,7 @@ from procedures.models import Procedure, Puncture, Sedation
 from procedures.sections import SECTIONS
 from procedures import workflow
 
-from tests.conftest import empty_the_database
+from tests.helpers import empty_the_database
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from django.test import Client
 from procedures.models import LeafletVersion
 from procedures import workflow
 
-from .test_site import public_urls
+from tests.helpers import public_urls
 
 pytestmark = pytest.mark.django_db
 

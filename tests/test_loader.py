@@ -2,6 +2,7 @@
 
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -11,13 +12,20 @@ from procedures.content_files import parse_leaflet
 from procedures.library import export_library, import_library, load_library
 from procedures.models import Category, Department, GlossaryTerm, LeafletVersion, Procedure
 
-from tests.conftest import empty_the_database
+from tests.helpers import empty_the_database
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def content(tmp_path):
+def content(small_content):
+    """Real leaflet files to change and load: the small library (tests/helpers.py)."""
+    return small_content
+
+
+@pytest.fixture
+def real_content(tmp_path):
+    """All of content/, for a change that needs more than the small library has (two departments)."""
     target = tmp_path / "content"
     shutil.copytree(settings.CONTENT_DIR, target)
     return target
@@ -34,12 +42,19 @@ def snapshot():
     )
 
 
-def test_the_library_loads_every_leaflet_as_published(content):
+def test_the_real_library_loads_every_leaflet_as_published(library):
+    files = sorted(p.stem for p in Path(settings.CONTENT_DIR, "leaflets").glob("*.md"))
+    live = sorted(LeafletVersion.objects.live("en").values_list("procedure__slug", flat=True))
+    assert live == files
+    assert Department.objects.count() >= 2
+
+
+def test_load_content_loads_every_leaflet_as_published(content):
     call_command("load_content", content_dir=content)
     files = sorted(p.stem for p in (content / "leaflets").glob("*.md"))
     live = sorted(LeafletVersion.objects.live("en").values_list("procedure__slug", flat=True))
     assert live == files
-    assert Department.objects.count() >= 2
+    assert Department.objects.exists()
     nephrostomy = Procedure.objects.get(slug="nephrostomy")
     assert "kidney tube" in nephrostomy.lay_name_list
     assert nephrostomy.departments.exists()
@@ -53,11 +68,10 @@ def test_loading_twice_changes_nothing(content):
     assert report.published == []
 
 
-def test_round_trip_keeps_every_leaflet_exactly(content, tmp_path):
-    load_library(content)
+def test_round_trip_keeps_every_leaflet_exactly(library, tmp_path):
     exported = tmp_path / "exported"
     export_library(exported)
-    for original in sorted((content / "leaflets").glob("*.md")):
+    for original in sorted(Path(settings.CONTENT_DIR, "leaflets").glob("*.md")):
         again = parse_leaflet(exported / "leaflets" / original.name)
         first = parse_leaflet(original)
         assert again.sections == first.sections, original.name
@@ -222,9 +236,10 @@ HOSTILE_FILES = {
 
 
 @pytest.mark.parametrize("case", HOSTILE_FILES)
-def test_an_untrustworthy_content_file_is_refused_at_its_line_by_load_and_check(content, case):
+def test_an_untrustworthy_content_file_is_refused_at_its_line_by_load_and_check(real_content, case):
     from io import StringIO
 
+    content = real_content
     file, mangle, message = HOSTILE_FILES[case]
     line = mangle(content)
     where = f"{file}:{line}:" if line else f"{file}:"

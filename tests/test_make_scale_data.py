@@ -45,7 +45,7 @@ def test_cached_lists_show_the_new_leaflets_at_once(client):
     assert client.get(reverse("procedures:list")).content.decode().count('class="card"') == 5
 
 
-def test_it_refuses_a_database_with_real_leaflets(library):
+def test_it_refuses_a_database_with_real_leaflets(small_library):
     with pytest.raises(CommandError, match="real leaflets"):
         make("--leaflets", "5")
     assert not Procedure.objects.filter(resource_number__startswith="SYN-").exists()

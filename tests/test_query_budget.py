@@ -8,9 +8,9 @@ from django.urls import reverse
 
 from procedures import synthetic
 from procedures.models import Department, Procedure
+from tests.helpers import QUERY_BUDGET as BUDGET
 
 pytestmark = pytest.mark.django_db
-BUDGET = 4
 
 
 def public_pages():

@@ -8,14 +8,13 @@ fail there (strictly: if the fallback learns to answer one, the list must shrink
 import re
 
 import pytest
-from django.conf import settings
 from django.db import connection, transaction
 from django.urls import reverse
 
-from procedures.library import load_library
 from procedures.models import Category, Procedure
 from procedures.search import search, suggest
 from procedures import workflow
+from tests.helpers import copy_rows
 
 pytestmark = pytest.mark.django_db
 ON_SQLITE = connection.vendor == "sqlite"
@@ -66,11 +65,12 @@ def _case(query, slug):
 
 
 @pytest.fixture(scope="module")
-def real_library(django_db_setup, django_db_blocker):
-    """content/ loaded once for this module (loading takes seconds), rolled back after."""
+def real_library(django_db_setup, django_db_blocker, _real_library_rows):
+    """The real library (conftest's `library`) for the whole module, in a transaction rolled
+    back after it: every test here searches it, and none changes it for the next."""
     with django_db_blocker.unblock():
         with transaction.atomic():
-            load_library(settings.CONTENT_DIR)
+            copy_rows(_real_library_rows)
             yield
             transaction.set_rollback(True)
 

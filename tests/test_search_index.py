@@ -11,7 +11,7 @@ from procedures.models import LeafletVersion, Procedure
 from procedures.search import search, suggest
 from procedures import workflow
 
-from .test_query_budget import BUDGET
+from tests.helpers import QUERY_BUDGET as BUDGET
 
 pytestmark = pytest.mark.django_db
 ON_SQLITE = connection.vendor == "sqlite"

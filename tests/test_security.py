@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
+from tests.helpers import public_urls, run_django
 from tests.live_markup import live_markup
-from tests.test_site import public_urls, run_django
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,12 +35,14 @@ def _as_in_production(monkeypatch):
     monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE", raising=False)
 
 
+@pytest.mark.own_database
 def test_production_settings_pass_the_deploy_check_with_no_warnings(tmp_path):
     result = run_django(CHECK_DEPLOY, tmp_path, **production())
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
 
 
+@pytest.mark.own_database
 def test_the_deploy_check_would_catch_a_weak_setting(tmp_path):
     """The control for the test above: turning HSTS off makes the same command fail."""
     result = run_django(CHECK_DEPLOY, tmp_path, **production(DJANGO_HSTS_SECONDS="0"))
@@ -80,7 +82,11 @@ def assert_security_headers(response):
         assert feature in permissions
 
 
-def test_every_kind_of_answer_carries_the_security_headers(client, library, staff_client):
+def test_every_kind_of_answer_carries_the_security_headers(client, small_library, staff_client, settings):
+    # HSTS as production sets it (DJANGO_DEBUG off), whatever the shell running the tests exports;
+    # the deploy check and the production cookie test check those defaults in a fresh process.
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = settings.SECURE_HSTS_PRELOAD = True
     answers = [
         client.get("/", secure=True),
         client.get("/procedures/nephrostomy/", secure=True),
@@ -95,7 +101,7 @@ def test_every_kind_of_answer_carries_the_security_headers(client, library, staf
     assert answers[0]["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
 
 
-def test_public_pages_stay_cacheable_because_the_policy_has_no_nonce(client, library):
+def test_public_pages_stay_cacheable_because_the_policy_has_no_nonce(client, small_library):
     first = client.get("/procedures/nephrostomy/")
     second = client.get("/procedures/nephrostomy/")
     assert first["Content-Security-Policy"] == second["Content-Security-Policy"]
@@ -129,7 +135,6 @@ import django, json, re
 django.setup()
 from django.core.management import call_command
 call_command("migrate", verbosity=0)
-call_command("collectstatic", interactive=False, verbosity=0)
 from django.contrib.auth import get_user_model
 get_user_model().objects.create_user("nurse", password="a long test password 1", is_staff=True)
 from django.test import Client
@@ -153,9 +158,10 @@ print(json.dumps({
 """
 
 
-def test_production_cookies_are_secure_and_the_session_ends_with_the_shift(tmp_path):
+@pytest.mark.own_database
+def test_production_cookies_are_secure_and_the_session_ends_with_the_shift(tmp_path, collected_static):
     result = run_django(LOGIN_IN_PRODUCTION, tmp_path, **production(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'login.sqlite3'}"))
+        DATABASE_URL=f"sqlite:///{tmp_path / 'login.sqlite3'}", DJANGO_STATIC_ROOT=str(collected_static)))
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen["plain"] == [301, "https://leaflets.example.org/admin/login/"]

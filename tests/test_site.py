@@ -5,34 +5,21 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from django.test import Client
-from django.urls import reverse
 
-from procedures.models import Category, Department, Procedure
+from procedures.models import Procedure
+from tests.helpers import (
+    SMALL_LEAFLETS,
+    public_urls,
+    run_django,
+    run_with_the_database_down,
+    write_small_library,
+)
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def public_urls():
-    urls = [
-        reverse("procedures:home"),
-        reverse("procedures:list"),
-        reverse("procedures:departments"),
-        reverse("procedures:glossary"),
-        reverse("procedures:search"),
-        reverse("procedures:search") + "?q=kidney",
-        reverse("procedures:search") + "?q=nothing-matches-this",
-    ]
-    urls += [c.get_absolute_url() for c in Category.objects.all()]
-    urls += [d.get_absolute_url() for d in Department.objects.all()]
-    for procedure in Procedure.objects.all():
-        urls += [procedure.get_absolute_url(), reverse("procedures:leaflet_print", args=[procedure.slug])]
-    return urls
 
 
 def test_every_public_page_answers_with_one_h1_and_a_language(client, library):
@@ -51,7 +38,7 @@ def test_every_public_page_answers_with_one_h1_and_a_language(client, library):
         assert not skips, (url, skips)
 
 
-def test_unknown_addresses_get_a_helpful_404(client, library):
+def test_unknown_addresses_get_a_helpful_404(client, small_library):
     for url in ["/no-such-page/", "/procedures/no-such-leaflet/", "/procedures/nephrostomy/v/99/", "/departments/nowhere/"]:
         response = client.get(url)
         assert response.status_code == 404, url
@@ -70,7 +57,7 @@ def test_a_server_error_shows_a_calm_page_without_details(rf):
     assert "999" in body and "NHS 111" in body
 
 
-def test_sitemap_lists_every_published_leaflet(client, library):
+def test_sitemap_lists_every_published_leaflet(client, small_library):
     body = client.get("/sitemap.xml").content.decode()
     for procedure in Procedure.objects.all():
         assert f"/procedures/{procedure.slug}/</loc>" in body
@@ -81,28 +68,14 @@ def test_healthz_checks_the_database(client, db):
     assert response.status_code == 200 and response.content == b"ok"
 
 
-def run_django(code, tmp_path, **env):
-    """Run code in a fresh Python process with production-like settings."""
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "ir_portal.settings",
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": "x" * 50,
-        "DJANGO_ALLOWED_HOSTS": "testserver",
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
-        **env,
-    }
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment,
-                          capture_output=True, text=True, timeout=120)
-
-
+@pytest.mark.own_database
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     result = run_django("import django; django.setup()", tmp_path, DJANGO_SECRET_KEY="")
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
 
 
+@pytest.mark.own_database
 def test_demo_admin_is_refused_when_debug_is_off(tmp_path):
     result = run_django(
         "import django; django.setup(); from django.core.management import call_command; "
@@ -114,36 +87,13 @@ def test_demo_admin_is_refused_when_debug_is_off(tmp_path):
     assert "Refusing to create a demo account" in result.stderr
 
 
-def run_with_the_database_down(code, tmp_path, department):
-    """Run code in a fresh production-like process whose database refuses every connection,
-    with `department`'s phone numbers in the outage contacts file and the static files
-    collected, as on a real server."""
-    from django.test import override_settings
-
-    from procedures.middleware import write_contacts_snapshot
-
-    contacts = tmp_path / "contacts.json"
-    with override_settings(OUTAGE_CONTACTS_FILE=contacts):
-        write_contacts_snapshot([department])
-    collect = run_django(
-        "import django; django.setup(); from django.core.management import call_command; "
-        "call_command('collectstatic', interactive=False, verbosity=0)",
-        tmp_path,
-    )
-    assert collect.returncode == 0, collect.stderr
-    # Port 1 on loopback: nothing listens, so every connection is refused, as in an outage.
-    result = run_django(code, tmp_path, DATABASE_URL="postgres://postgres@127.0.0.1:1/portal",
-                        IR_OUTAGE_CONTACTS_FILE=str(contacts))
-    assert result.returncode == 0, result.stderr
-    return result
-
-
-def test_with_the_database_down_patients_get_phone_numbers_not_an_error(tmp_path, department):
+@pytest.mark.own_database
+def test_with_the_database_down_patients_get_phone_numbers_not_an_error(tmp_path, department, collected_static):
     result = run_with_the_database_down(
         "import django, json; django.setup(); from django.test import Client; c = Client(); "
         "pages = [c.get(u) for u in ['/', '/procedures/nephrostomy/', '/departments/']]; "
         "print(json.dumps([[p.status_code, p.content.decode()] for p in pages]))",
-        tmp_path, department,
+        tmp_path, department, collected_static,
     )
     for status, body in json.loads(result.stdout):
         assert status == 503
@@ -154,14 +104,25 @@ def test_with_the_database_down_patients_get_phone_numbers_not_an_error(tmp_path
         assert "Traceback" not in body and "OperationalError" not in body
 
 
+@pytest.mark.own_database
 def test_dev_run_makes_no_demo_account_when_debug_is_off(tmp_path):
-    """./dev run with DJANGO_DEBUG=0 sets up and serves, but never creates a demo account."""
+    """./dev run with DJANGO_DEBUG=0 sets up a new database, loads the library and serves, but
+    never creates a demo account. The small library (IR_CONTENT_DIR) keeps the load short."""
+    import hashlib
     import signal
     import socket
     import sqlite3
     import threading
     import time
 
+    # ./dev run installs the requirements when .venv was not made from these: a test must not.
+    stamp = ROOT / ".venv" / ".requirements.txt.sha256"
+    wanted = hashlib.sha256((ROOT / "requirements.txt").read_bytes()).hexdigest()
+    if not stamp.exists() or stamp.read_text().strip() != wanted:
+        message = "./dev run would install requirements.txt first: run ./dev test once"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -171,6 +132,7 @@ def test_dev_run_makes_no_demo_account_when_debug_is_off(tmp_path):
         "DJANGO_SECRET_KEY": "dev-run-test-" + "k" * 40, "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DATABASE_URL": f"sqlite:///{database}", "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
         "IR_OUTAGE_CONTACTS_FILE": str(tmp_path / "contacts.json"),
+        "IR_CONTENT_DIR": str(write_small_library(tmp_path / "content")),
     }
     process = subprocess.Popen(["./dev", "run", f"127.0.0.1:{port}"], cwd=ROOT, env=environment,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -183,7 +145,7 @@ def test_dev_run_makes_no_demo_account_when_debug_is_off(tmp_path):
         while time.monotonic() < deadline and process.poll() is None:
             if any("Quit the server" in line for line in lines):
                 break
-            time.sleep(0.2)
+            time.sleep(0.1)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
@@ -194,4 +156,4 @@ def test_dev_run_makes_no_demo_account_when_debug_is_off(tmp_path):
     assert "DJANGO_DEBUG is off, so no demo account was made" in output
     with sqlite3.connect(database) as connection:
         assert connection.execute("SELECT username FROM auth_user").fetchall() == []
-        assert connection.execute("SELECT COUNT(*) FROM procedures_procedure").fetchone()[0] > 20
+        assert connection.execute("SELECT COUNT(*) FROM procedures_procedure").fetchone()[0] == len(SMALL_LEAFLETS)

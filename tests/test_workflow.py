@@ -15,7 +15,7 @@ from django.urls import reverse
 from procedures import workflow
 from procedures.models import LeafletVersion, WorkflowEvent, fingerprint
 
-from .conftest import admin_form_data
+from tests.helpers import admin_form_data
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a long test password 1"

@@ -1,36 +1,14 @@
 """An editor changes a leaflet and sends it for review; an approver publishes it; a patient
 sees the new text at once and the old version's address says it has been replaced."""
 
-from importlib import import_module
-
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from procedures.models import LeafletVersion
+from tests.helpers import PASSWORD, roles, sign_in
 
 pytestmark = pytest.mark.browser
-PASSWORD = "a long test password 1"
-ROLES = import_module("procedures.migrations.0003_roles").ROLES
-
-
-def sign_in(page, site, username):
-    page.context.clear_cookies()
-    page.goto(site + "/admin/login/?next=/admin/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("link", name="Log out").or_(page.get_by_role("button", name="Log out"))).to_be_visible()
-
-
-def roles():
-    """The Editors and Approvers groups. Migration 0003 makes them, but an earlier live-server
-    test flushes the database (which brings back permissions, not groups), so make them again
-    from the same table of roles when they are gone."""
-    for name, codenames in ROLES.items():
-        group, created = Group.objects.get_or_create(name=name)
-        if created and codenames:
-            group.permissions.set(Permission.objects.filter(content_type__app_label="procedures", codename__in=codenames))
 
 
 def test_edit_submit_approve_publish(page, site, django_user_model):

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import assert_accessible
+from tests.helpers import assert_accessible
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_accessible
+from tests.helpers import assert_accessible
 from tests.browser.test_approval import PASSWORD, roles, sign_in
 from tests.test_pictures import drawn_pictures
 

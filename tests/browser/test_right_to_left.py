@@ -4,7 +4,7 @@ JavaScript, and the leaflet page and its print view pass axe-core."""
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import assert_accessible
+from tests.helpers import assert_accessible
 
 pytestmark = pytest.mark.browser
 

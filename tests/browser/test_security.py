@@ -4,7 +4,7 @@ mistypes her password five times sees the lockout page, which passes axe-core.""
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import axe_violations, record_csp_violations
+from tests.helpers import axe_violations, record_csp_violations
 
 pytestmark = pytest.mark.browser
 
