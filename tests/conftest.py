@@ -14,6 +14,7 @@ from procedures import workflow
 from procedures.library import load_library
 from procedures.models import Category, Department, LeafletVersion, Procedure
 from tests.helpers import (
+    PASSWORD,
     PRODUCTION_STATIC_STORAGE,
     copy_rows,
     roles,
@@ -230,3 +231,16 @@ def staff_client(client, staff):
     client.force_login(staff)
     return client
 
+
+@pytest.fixture
+def people(django_user_model):
+    """One person in each role, as the migration's groups define them."""
+    from django.contrib.auth.models import Group
+
+    made = {}
+    for name, group in [("editor", "Editors"), ("editor2", "Editors"), ("approver", "Approvers"),
+                        ("approver2", "Approvers"), ("administrator", "Administrators")]:
+        user = django_user_model.objects.create_user(name, f"{name}@example.org", PASSWORD, is_staff=True)
+        user.groups.add(Group.objects.get(name=group))
+        made[name] = user
+    return made

@@ -239,6 +239,15 @@ def run_with_the_database_down(code, tmp_path, department, static_root):
 # -- the browser -----------------------------------------------------------------------------
 
 PASSWORD = "a long test password 1"
+
+
+def client_for(user):
+    """A test client signed in as `user`."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 

@@ -7,7 +7,6 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.management import call_command
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,28 +14,9 @@ from procedures.models import LeafletVersion, WorkflowEvent, add_months
 from procedures.sections import SECTIONS
 from procedures import workflow
 
-from tests.helpers import admin_form_data
+from tests.helpers import PASSWORD, admin_form_data, client_for
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "a long test password 1"
-
-
-@pytest.fixture
-def people(django_user_model):
-    """One person in each role, as the migration's groups define them."""
-    made = {}
-    for name, group in [("editor", "Editors"), ("editor2", "Editors"), ("approver", "Approvers"),
-                        ("approver2", "Approvers"), ("administrator", "Administrators")]:
-        user = django_user_model.objects.create_user(name, f"{name}@example.org", PASSWORD, is_staff=True)
-        user.groups.add(Group.objects.get(name=group))
-        made[name] = user
-    return made
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def press(client, version, action, comment=""):

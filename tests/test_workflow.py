@@ -9,33 +9,14 @@ import threading
 import pytest
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, connection, connections, transaction
-from django.test import Client
 from django.urls import reverse
 
 from procedures import workflow
 from procedures.models import LeafletVersion, WorkflowEvent, fingerprint
 
-from tests.helpers import admin_form_data
+from tests.helpers import PASSWORD, admin_form_data, client_for
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "a long test password 1"
-
-
-@pytest.fixture
-def people(django_user_model):
-    made = {}
-    for name, group in [("editor", "Editors"), ("editor2", "Editors"), ("approver", "Approvers"),
-                        ("approver2", "Approvers")]:
-        user = django_user_model.objects.create_user(name, f"{name}@example.org", PASSWORD, is_staff=True)
-        user.groups.add(Group.objects.get(name=group))
-        made[name] = user
-    return made
-
-
-def signed_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def change_url(version):
@@ -61,7 +42,7 @@ def events(version):
 
 def test_saving_a_version_in_review_sends_it_back_to_draft_and_logs_why(people, published):
     draft = in_review(published, people["editor"])
-    response = signed_in(people["editor2"]).post(
+    response = client_for(people["editor2"]).post(
         change_url(draft), admin_form_data(draft, risks="Changed while the approver was reading.")
     )
     assert response.status_code == 302
@@ -74,12 +55,12 @@ def test_saving_a_version_in_review_sends_it_back_to_draft_and_logs_why(people, 
 
 def test_text_changed_after_the_approvers_preview_is_not_published(people, published):
     draft = in_review(published, people["editor"])
-    approver = signed_in(people["approver"])
+    approver = client_for(people["approver"])
     preview = approver.get(reverse("admin:procedures_leafletversion_preview", args=[draft.pk]))
     read = draft.content_hash()
     assert fingerprint(read) in preview.content.decode()
     # The editor changes the text and sends it for review again before the approver presses.
-    signed_in(people["editor"]).post(change_url(draft), admin_form_data(draft, risks="A new risk, unread."))
+    client_for(people["editor"]).post(change_url(draft), admin_form_data(draft, risks="A new risk, unread."))
     workflow.submit_for_review(LeafletVersion.objects.get(pk=draft.pk), by=people["editor"])
 
     confirm = approver.get(button(draft, "publish") + f"?text={read}")
@@ -95,7 +76,7 @@ def test_text_changed_after_the_approvers_preview_is_not_published(people, publi
 def test_the_text_published_is_the_text_approved_and_the_log_keeps_its_hash(people, published):
     draft = in_review(published, people["editor"])
     read = draft.content_hash()
-    approver = signed_in(people["approver"])
+    approver = client_for(people["approver"])
     confirm = approver.get(button(draft, "publish") + f"?text={read}").content.decode()
     assert fingerprint(read) in confirm and f'value="{read}"' in confirm
     assert approver.post(button(draft, "publish"), {"content_hash": read}).status_code == 302
@@ -107,7 +88,7 @@ def test_the_text_published_is_the_text_approved_and_the_log_keeps_its_hash(peop
 
 def test_a_publish_without_the_approved_text_publishes_nothing(people, published):
     draft = in_review(published, people["editor"])
-    response = signed_in(people["approver"]).post(button(draft, "publish"))
+    response = client_for(people["approver"]).post(button(draft, "publish"))
     assert response.status_code == 400
     draft.refresh_from_db()
     assert draft.status == "in_review"
@@ -117,7 +98,7 @@ def test_a_form_opened_before_send_for_review_cannot_save_into_it(people, publis
     draft = workflow.start_new_draft(published, by=people["editor"])
     opened = admin_form_data(draft, risks="Typed in a form opened before the review began.")
     workflow.submit_for_review(draft, by=people["editor2"])
-    response = signed_in(people["editor"]).post(change_url(draft), opened)
+    response = client_for(people["editor"]).post(change_url(draft), opened)
     assert response.status_code == 200
     assert "saved this draft while you were editing it" in response.content.decode()
     draft.refresh_from_db()
@@ -129,7 +110,7 @@ def test_a_form_opened_before_send_for_review_cannot_save_into_it(people, publis
 
 def test_a_double_click_on_approve_publishes_once_and_says_so(people, published):
     draft = in_review(published, people["editor"])
-    approver = signed_in(people["approver"])
+    approver = client_for(people["approver"])
     shown = {"content_hash": draft.content_hash()}
     assert approver.post(button(draft, "publish"), shown).status_code == 302
     second = approver.post(button(draft, "publish"), shown, follow=True)
@@ -215,7 +196,7 @@ def test_a_review_with_no_change_leaves_a_nurses_draft_alone(people, published):
 
 def test_an_approver_account_made_by_the_author_cannot_approve_their_draft(published, django_user_model):
     chief = django_user_model.objects.create_superuser("chief", "chief@example.org", PASSWORD)
-    client = signed_in(chief)
+    client = client_for(chief)
     draft = workflow.start_new_draft(published, by=chief)
     workflow.submit_for_review(draft, by=chief)
     made = client.post(reverse("admin:auth_user_add"), {
@@ -227,7 +208,7 @@ def test_an_approver_account_made_by_the_author_cannot_approve_their_draft(publi
     puppet.is_staff = True
     puppet.save()
     puppet.groups.add(Group.objects.get(name="Approvers"))
-    response = signed_in(puppet).post(button(draft, "publish"), {"content_hash": draft.content_hash()})
+    response = client_for(puppet).post(button(draft, "publish"), {"content_hash": draft.content_hash()})
     assert response.status_code == 403
     assert "another approver must approve it" in response.content.decode()
     draft.refresh_from_db()
