@@ -56,7 +56,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Outermost after SecurityMiddleware, so every answer (static files, 503 pages) has them.
+    # Serves a stored public page before anything below runs; stores a page with every header
+    # the middleware below added (procedures/caching.py). Staff requests pass straight through.
+    "procedures.caching.PageCacheMiddleware",
+    # Outermost after those, so every answer (static files, 503 pages) has them.
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
