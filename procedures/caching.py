@@ -94,9 +94,10 @@ import functools
 import hashlib
 import logging
 import uuid
-from datetime import datetime, time, timezone as dt_timezone
-from time import monotonic
+from datetime import datetime, time, timedelta, timezone as dt_timezone
+from time import monotonic, time as wall_clock
 
+import django
 from django.conf import settings
 from django.core.cache import cache
 from django.core.handlers.exception import response_for_exception
@@ -123,6 +124,7 @@ GENERATION_PK = 1
 # How long a worker process goes on using the library token it last read (see above).
 STATE_MEMO_SECONDS = 0.25
 _memo = None  # (monotonic() when read, (token, changed_at)), or None: read it next time
+_today_memo = None  # (today's first and tomorrow's first second, as timestamps; today)
 EPOCH = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
 CONDITIONAL_HEADERS = frozenset(
     ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE")
@@ -255,8 +257,20 @@ def page_state(request):
     state = getattr(request, "_page_state", None)
     if state is None:
         token, changed_at = library_state()
-        state = request._page_state = (token, changed_at, timezone.localdate())
+        state = request._page_state = (token, changed_at, _today())
     return state
+
+
+def _today():
+    """timezone.localdate(), worked out from the clock once a day in each process: the time
+    zone conversion would otherwise be a tenth of what a page from the cache costs."""
+    global _today_memo
+    memo, now = _today_memo, wall_clock()
+    if memo is not None and memo[0] <= now < memo[1]:
+        return memo[2]
+    today = timezone.localdate()
+    _today_memo = (_midnight(today), _midnight(today + timedelta(days=1)), today)
+    return today
 
 
 def page_digest(request, token, today, language):
@@ -271,15 +285,23 @@ def page_digest(request, token, today, language):
 def _language_of_address(request):
     """The language LocaleMiddleware will choose for this request: the address's prefix, or
     English (prefix_default_language=False), known before that middleware has run."""
-    return get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
+    return _language_of_prefix(request.path_info[1:].partition("/")[0])
+
+
+@functools.lru_cache(maxsize=32)
+def _language_of_prefix(segment):
+    # Django reads only the first segment of the path (get_language_from_path's pattern).
+    return get_language_from_path(f"/{segment}/") or settings.LANGUAGE_CODE
 
 
 def _server_variant():
     """What differs between app servers sharing one cache, or between tests: whether this one
-    can make PDFs (the leaflet page says so) and the names printed on every page."""
+    can make PDFs (the leaflet page says so), the names printed on every page and, during an
+    upgrade, Django's version."""
     from . import pdf
 
-    return f"pdf={pdf.AVAILABLE}|{settings.PORTAL_NAME}|{settings.ORGANISATION_NAME}"
+    # Django's version too: what is stored includes its objects (response headers, models).
+    return f"pdf={pdf.AVAILABLE}|{settings.PORTAL_NAME}|{settings.ORGANISATION_NAME}|{django.__version__}"
 
 
 def _last_modified(changed_at, today):
@@ -406,9 +428,10 @@ class PageCacheMiddleware:
 
 
 def _store(key, response):
-    """Kept: the body, every header in order, and whether the page varies by the browser's
-    language (only the English home page does: see _from_store)."""
-    cache_write(key, (response.content, list(response.items()), "accept-language" in _vary(response)))
+    """Kept: the body, the headers (Django's own object: each was checked when it was set,
+    and a page from the cache needs no second check), and whether the page varies by the
+    browser's language (only the English home page does: see _from_store)."""
+    cache_write(key, (response.content, response.headers, "accept-language" in _vary(response)))
 
 
 def _storable(response):
@@ -430,19 +453,20 @@ def _from_store(request, stored):
     content, headers, by_language = stored
     if by_language and get_language_from_request(request) != settings.LANGUAGE_CODE:
         return None
-    if CONDITIONAL_HEADERS.isdisjoint(request.META):
-        return HttpResponse(content, headers=headers)
-    named = dict(headers)
-    answer = get_conditional_response(
-        request, etag=named["ETag"], last_modified=parse_http_date(named["Last-Modified"])
-    )
+    answer = None
+    if not CONDITIONAL_HEADERS.isdisjoint(request.META):
+        answer = get_conditional_response(
+            request, etag=headers["ETag"], last_modified=parse_http_date(headers["Last-Modified"])
+        )
     if answer is None:
-        return HttpResponse(content, headers=headers)
+        response = HttpResponse(content)
+        response.headers = headers  # unpickled for this request alone: nobody else holds it
+        return response
     if answer.status_code != 304:
         return None
     # What a 304 made below would carry: the page's headers but its type, and no body.
     not_modified = HttpResponseNotModified()
-    for header, value in headers:
+    for header, value in headers.items():
         if header != "Content-Type":
             not_modified[header] = "0" if header == "Content-Length" else value
     return not_modified
