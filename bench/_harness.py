@@ -181,16 +181,20 @@ class Gunicorn:
         environment variables for it."""
         self.port = free_port()
         self.workers, self.app = workers, app
-        self.process = subprocess.Popen(
-            [str(GUNICORN), app, "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(workers), "--log-level", "warning"],
-            cwd=ROOT, env={**workspace.env, **(env or {})},
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )
+        # A file, not a pipe nobody reads: a flood of 429s logs a line each, and a full pipe
+        # would stop the workers.
+        self.log = workspace.folder / f"gunicorn-{self.port}.log"
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [str(GUNICORN), app, "--bind", f"127.0.0.1:{self.port}",
+                 "--workers", str(workers), "--log-level", "warning"],
+                cwd=ROOT, env={**workspace.env, **(env or {})},
+                stdout=subprocess.DEVNULL, stderr=log, text=True,
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError("gunicorn stopped:\n" + self.process.stderr.read())
+                raise RuntimeError("gunicorn stopped:\n" + self.log.read_text())
             try:
                 if get(self.port, "/healthz")[0] == 200:
                     return
@@ -243,20 +247,28 @@ def get(port, path, headers=None):
 
 class Traffic:
     """One kind of request in a load run: `connections` clients, each asking again as soon as
-    it is answered. `path` is a path, or a function that gives the next one (varied searches);
-    `headers` are added to each request; answers with a status in `expected` are served (and
-    timed), any other answer and any broken connection is an error."""
+    it is answered. `path` is a path, `headers` a dict added to each request; either may be a
+    function giving the next one instead (varied searches, each from another address).
+    Answers with a status in `expected` are served (and timed); any other answer and any
+    broken connection is an error."""
 
     def __init__(self, name, connections, path, headers=None, expected=(200,)):
         self.name, self.connections, self.expected = name, connections, frozenset(expected)
-        extra = "".join(f"{header}: {value}\r\n" for header, value in (headers or {}).items())
-        self._request = lambda path: f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}\r\n".encode()
-        self._next_path = path if callable(path) else None
-        self._fixed = None if callable(path) else self._request(path)
+        self._path, self._headers = path, headers or {}
+        varies = callable(path) or callable(self._headers)
+        self._fixed = None if varies else self._request(path, self._headers)
         self.latencies, self.errors, self.statuses = [], 0, collections.Counter()
 
+    @staticmethod
+    def _request(path, headers):
+        extra = "".join(f"{header}: {value}\r\n" for header, value in headers.items())
+        return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}\r\n".encode()
+
     def next_request(self):
-        return self._fixed or self._request(self._next_path())
+        if self._fixed:
+            return self._fixed
+        path = self._path() if callable(self._path) else self._path
+        return self._request(path, self._headers() if callable(self._headers) else self._headers)
 
     @property
     def served(self):

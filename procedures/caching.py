@@ -536,6 +536,16 @@ def _mark_uncached(response):
 # -- search results --------------------------------------------------------------------------
 
 
+def kept_key(request, name):
+    """For an answer that is the same for everyone at this address whatever its query string
+    asks (the "Search is busy" page): the page's key without the query, and `name`."""
+    token, _, today = page_state(request)
+    fingerprint, _ = deploy_fingerprint()
+    address = f"{request.scheme}://{request.get_host()}{request.path}"
+    parts = (name, fingerprint, _server_variant(), token, today.isoformat(), get_language() or "", address)
+    return f"{name}:" + hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
 def search_key(request, query):
     """Where the results of searching for `query` are kept: under the query as the search
     treats it (search.normalise: "Kidney  TUBE" is "kidney tube"), the page's language and

@@ -272,7 +272,7 @@ def search(request):
             # Only a search nobody has made in this library generation reaches the database,
             # so only those count towards the limit; a patient repeating one never does.
             if throttle.too_many(request, "search", SEARCH_PER_CLIENT_PER_HOUR, SEARCH_SITE_WIDE_PER_HOUR):
-                return _searching_paused(request, query)
+                return _searching_paused(request)
             found = _search(query)
             caching.cache_write(key, found)
     nothing_found = bool(query) and not found["results"]
@@ -293,15 +293,23 @@ def _search(query):
     }
 
 
-def _searching_paused(request, query):
+def _searching_paused(request):
     """Too many new searches from one address (or from everyone) this hour: a calm page with
-    the ways that still work (the A to Z list, searches made before, the phone numbers)."""
-    response = render(
-        request,
-        "procedures/search_paused.html",
-        {"query": query, "departments": Department.objects.all()},
-        status=429,
-    )
+    the ways that still work (the A to Z list, searches made before, the phone numbers).
+
+    A flood is answered with it again and again, so it is made once for each language and
+    library generation and kept, without the query (caching.kept_key): a refused search then
+    costs a read of the counts and of the cache, not a page to render."""
+    key = caching.kept_key(request, "search-paused")
+    page = caching.cache_read(key)
+    if page is None:
+        page = loader.render_to_string(
+            "procedures/search_paused.html",
+            {"departments": Department.objects.all(), "language_links_to": request.path},
+            request,
+        )
+        caching.cache_write(key, page)
+    response = HttpResponse(page, status=429)
     response["Retry-After"] = str(throttle.seconds_left())
     return response
 

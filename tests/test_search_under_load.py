@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from procedures import views, workflow
-from procedures.models import Procedure
+from procedures.models import Department, Procedure
 from tests.test_caching import cached_pages
 
 pytestmark = pytest.mark.django_db
@@ -76,11 +76,16 @@ def test_new_searches_from_one_address_are_limited_with_a_calm_page(
     limited, _ = search(client, "needle")
     assert limited.status_code == 429
     page = limited.content.decode()
-    assert "Search is busy" in page and "“needle”" in page
+    assert "Search is busy" in page and "cannot search for you just now" in page
     assert "01632 960 555" in page and 'href="/procedures/"' in page  # the phone, the A to Z
     assert 0 < int(limited["Retry-After"]) <= 3600
     assert "public" not in limited["Cache-Control"] and "no-cache" in limited["Cache-Control"]
     assert not any("Search is busy" in body for body in cached_pages())
+    # A flood gets the same page again, kept rather than made for each refused search.
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(search_url("scalpel"))
+    assert again.status_code == 429 and again.content == limited.content
+    assert not any(Department._meta.db_table in q["sql"] for q in queries.captured_queries)
 
     # Searches made before still work, however they are typed; another address is not limited.
     assert "Kidney biopsy" in search(client, "KIDNEY")[0].content.decode()
