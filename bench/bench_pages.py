@@ -2,25 +2,31 @@
 
     .venv/bin/python bench/bench_pages.py [--seconds 5] [--turns 3] [--leaflets 10000] [--postgres]
 
-Three answers, measured in one run:
+Four answers, measured in one run:
 - bare Django: bench/bare_django.py, a WSGI app with no middleware, no database and no
   templates whose one view answers HttpResponse("ok"), started under gunicorn exactly as the
   portal is. About the least any Django request can cost.
+- bare, 27 KB: the same app answering with the leaflet page's own bytes and headers, for
+  comparison: what sending 27 KB and a dozen headers costs gunicorn and the load client, with
+  no more Django work than "ok". Its rate over bare Django's is the most the leaflet could reach.
 - /healthz: "ok" after one `SELECT 1`, through the portal's whole middleware stack.
 - the largest leaflet page (27 KB), served from the page cache by PageCacheMiddleware, which
-  answers before the rest of the middleware runs (procedures/caching.py).
+  answers before any other middleware runs (procedures/caching.py).
 Targets: leaflet req/s >= 0.9 x bare Django and >= 1.3 x /healthz; leaflet p99 < 50 ms.
+Each line also gives the CPU that gunicorn (master and workers) and the load client spent per
+request: on a shared machine they move less than req/s with the neighbours' load.
 
 Production-like: DEBUG off, hashed static files, HTTPS redirect off (no proxy here), the real
 library from content/ plus synthetic leaflets, a throwaway SQLite database (or PostgreSQL on
 loopback with --postgres), gunicorn as the README's production command starts it (3 sync
 workers, each with its own memory cache: the default). The load client runs on the same
-machine, so it takes some of the same CPU from every run alike. The three are measured in
-alternating turns (bare, healthz, leaflet, bare, ...) so that drift affects all of them.
+machine, so it takes some of the same CPU from every run alike. The four are measured in
+alternating turns (bare, bare 27 KB, healthz, leaflet, bare, ...) so that drift affects all.
 Exits 1 if any request failed or answered other than 200.
 """
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -36,7 +42,7 @@ TARGET_BARE, TARGET_HEALTHZ, TARGET_P99 = 0.9, 1.3, 50.0
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0, help="per measured turn")
-    parser.add_argument("--turns", type=int, default=3, help="rounds of (bare, healthz, leaflet)")
+    parser.add_argument("--turns", type=int, default=3, help="rounds of (bare, bare 27 KB, healthz, leaflet)")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--leaflets", type=int, default=10_000, help="synthetic leaflets added")
     parser.add_argument("--postgres", action="store_true")
@@ -50,14 +56,21 @@ def main():
         status, headers, body = get(portal.port, leaflet)
         assert status == 200, status
         assert get(bare.port, "/")[2] == b"ok"
-        print(f"servers: {portal.describe()}; {bare.describe()}")
+        # The same view answering with the leaflet page's bytes and headers (not gunicorn's own).
+        page = workspace.folder / "leaflet-page.json"
+        django_headers = {k: v for k, v in headers.items() if k.lower() not in ("server", "date", "connection")}
+        page.write_text(json.dumps({"headers": django_headers, "body": body.decode()}), encoding="utf-8")
+        same_bytes = workspace.serve(app="bench.bare_django", env={"BARE_PAGE": str(page)})
+        assert get(same_bytes.port, "/")[2] == body
+        print(f"servers: {portal.describe()}; {bare.describe()}, twice: answering \"ok\", and the leaflet's "
+              f"bytes with its {len(django_headers)} headers")
         print(f"library: content/ + {options.leaflets} synthetic leaflets")
         print(f"leaflet page: {leaflet} ({len(body)} bytes, Cache-Control: {headers.get('Cache-Control')})")
         print(f"load: {options.connections} connections, {options.seconds:g} s per turn, "
-              f"{options.turns} x (bare, healthz, leaflet) after 2 s warm-up each")
+              f"{options.turns} x (bare, bare 27 KB, healthz, leaflet) after 2 s warm-up each")
 
-        servers = {"bare Django": bare, "healthz": portal, "leaflet": portal}
-        paths = {"bare Django": "/", "healthz": "/healthz", "leaflet": leaflet}
+        servers = {"bare Django": bare, "bare, 27 KB": same_bytes, "healthz": portal, "leaflet": portal}
+        paths = {"bare Django": "/", "bare, 27 KB": "/", "healthz": "/healthz", "leaflet": leaflet}
         for name, server in servers.items():  # every worker warm, the leaflet in each one's cache
             load(server.port, paths[name], options.connections, 2)
         results = {name: Totals() for name in servers}
@@ -79,6 +92,10 @@ def main():
         print(f"ratio leaflet/bare Django: {to_bare:.2f} (target >= {TARGET_BARE}: {met(to_bare >= TARGET_BARE)})")
         print(f"ratio leaflet/healthz: {to_healthz:.2f} (target >= {TARGET_HEALTHZ}: {met(to_healthz >= TARGET_HEALTHZ)})")
         print(f"leaflet p99 {p99:.1f} ms (target < {TARGET_P99:g} ms: {met(p99 < TARGET_P99)})")
+        ceiling = results["bare, 27 KB"].rate / results["bare Django"].rate
+        print(f"for comparison: bare Django sending the leaflet's bytes and headers / bare Django: {ceiling:.2f} "
+              f"(what the 27 KB and the headers cost gunicorn and the client alone); "
+              f"leaflet / that: {leaflet_rate / results['bare, 27 KB'].rate:.2f} (what the portal's own work costs)")
         cpu = {name: total.server_cpu_us for name, total in results.items()}
         print(f"server CPU per request, leaflet/bare Django {cpu['leaflet'] / cpu['bare Django']:.2f}, "
               f"leaflet/healthz {cpu['leaflet'] / cpu['healthz']:.2f} (lower is cheaper; less affected by "

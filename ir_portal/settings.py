@@ -55,10 +55,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    # Serves a stored public page before anything below runs; stores a page with every header
-    # the middleware below added (procedures/caching.py). Staff requests pass straight through.
+    # First: serves a stored public page before anything below runs, and stores a page with
+    # every header the middleware below gave it (procedures/caching.py). Staff requests, and
+    # anything else that may be personal, pass straight through.
     "procedures.caching.PageCacheMiddleware",
+    "django.middleware.security.SecurityMiddleware",
     # Outermost after those, so every answer (static files, 503 pages) has them.
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",

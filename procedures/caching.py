@@ -44,24 +44,28 @@ the page once and stores it. Old entries are never read again and simply expire
 
 Served early: PageCacheMiddleware
 ---------------------------------
-A stored page is answered by `PageCacheMiddleware`, which MIDDLEWARE puts right after
-SecurityMiddleware, before any other middleware has run: no session, user, messages, CSRF,
-axes, history or locale work, no URL resolving, no view. What it needs to find the key is in
-the request (scheme, host, path and query; the language, from the address as LocaleMiddleware
-would choose it) and in `page_state()` (the token, today). What it stores is the page as it
-left the middleware below it: the body and every header, in order (CSP, Permissions-Policy,
-X-Frame-Options, Content-Language, Content-Length, Vary, ETag, Last-Modified, Cache-Control),
-so a hit carries exactly the headers of the same page served by the whole stack; only
-SecurityMiddleware's own (nosniff, Referrer-Policy, COOP, HSTS), which it adds to every answer,
-come after, on both. public_page() renders and marks a page to store (`page_cache_key`); the
-middleware stores it on its way out, once every header is on it, and only if it is still the
-same for everyone (no cookie, still public). A request with a session or messages cookie, an
-Authorization header or a method other than GET or HEAD is never looked up: it goes down the
-whole stack and gets a fresh, private page. So does the English home page for a browser that
-prefers another language (it is sent there), a failed If-Match, and any request when the
-database cannot be read (the 503 page comes from below) or the Host header is not ours (400).
-What still runs on a hit: Django's WSGI handler (request object, request_started and
-request_finished signals), SecurityMiddleware, the key (one SHA-256), one cache read, and the
+A stored page is answered by `PageCacheMiddleware`, first in MIDDLEWARE, before any other
+middleware has run: no security, CSP, session, user, messages, CSRF, axes, history or locale
+work, no URL resolving, no view. What it needs to find the key is in the request (scheme, host,
+path and query; the language, from the address as LocaleMiddleware would choose it) and in
+`page_state()` (the token, today). What it stores is the page as it left the whole stack below
+it: the body and every header, in order (CSP, Permissions-Policy, X-Frame-Options,
+Content-Language, Content-Length, Vary, ETag, Last-Modified, Cache-Control, and
+SecurityMiddleware's nosniff, Referrer-Policy, Cross-Origin-Opener-Policy and, over HTTPS,
+HSTS), so a hit carries exactly the headers of the same page made by the whole stack. Settings
+from the environment that those headers depend on are in the key (`VARIANT_SETTINGS`), so
+changing one never leaves old headers in the cache. public_page() renders and marks a page to
+store (`page_cache_key`); the middleware stores it on its way out, once every header is on it,
+and only if it is still the same for everyone (no cookie, still public).
+
+A request with a session or messages cookie, an Authorization header or a method other than
+GET or HEAD is never looked up: it goes down the whole stack and gets a fresh, private page. So
+does the English home page for a browser that prefers another language (it is sent there), a
+failed If-Match, and any request when the database cannot be read (the 503 page comes from
+below). A plain-HTTP request where HTTPS is required finds nothing (pages are only made after
+SecurityMiddleware's redirect) and is redirected below; so is a Host header that is not ours,
+refused below with a 400. What still runs on a hit: Django's WSGI handler (request object,
+request_started and request_finished signals), the key (one SHA-256), one cache read, and the
 library token (usually kept; see above).
 
 Where a public page is served: every answer to a public page leaves through the one `return`
@@ -102,7 +106,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.handlers.exception import response_for_exception
 from django.core.exceptions import DisallowedHost
+from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connection, connections, transaction
+from django.dispatch import receiver
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.cache import (
@@ -274,12 +280,22 @@ def _today():
 
 
 def page_digest(request, token, today, language):
+    """32 hex digits (128 bits): the ETag, and the page's key in the cache."""
     fingerprint, _ = deploy_fingerprint()
-    address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+    address = f"{request.scheme}://{_host(request)}{request.path}?{request.META.get('QUERY_STRING', '')}"
     # The address names the language (a prefix, or none for English); it is in the key as
     # well so that a page can never be served in a language other than the one it was made in.
     parts = (fingerprint, _server_variant(), token, today.isoformat(), language, address)
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+def _host(request):
+    """The host name as request.get_host() gives it, without checking it against
+    ALLOWED_HOSTS on every page from the cache: a page is only made, and so only stored, for
+    a host that passed that check (CommonMiddleware asks first), so another finds nothing."""
+    if settings.USE_X_FORWARDED_HOST:
+        return request.get_host()
+    return request.META.get("HTTP_HOST") or request.get_host()
 
 
 def _language_of_address(request):
@@ -296,12 +312,35 @@ def _language_of_prefix(segment):
 
 def _server_variant():
     """What differs between app servers sharing one cache, or between tests: whether this one
-    can make PDFs (the leaflet page says so), the names printed on every page and, during an
-    upgrade, Django's version."""
-    from . import pdf
+    can make PDFs (the leaflet page says so) and the settings a stored page carries."""
+    return f"pdf={_pdf().AVAILABLE}|{_settings_variant()}"
 
-    # Django's version too: what is stored includes its objects (response headers, models).
-    return f"pdf={pdf.AVAILABLE}|{settings.PORTAL_NAME}|{settings.ORGANISATION_NAME}|{django.__version__}"
+
+@functools.cache
+def _pdf():
+    from . import pdf  # imports WeasyPrint: only when a page is first asked for
+
+    return pdf
+
+
+# Settings from the environment that are in a stored page: the names printed on every page,
+# and headers that are stored with it (Cache-Control's max-age; HSTS and the HTTPS redirect,
+# as SecurityMiddleware's headers are stored too). Django's version: what is stored includes
+# its objects (response headers; models in search results).
+VARIANT_SETTINGS = (
+    "PORTAL_NAME", "ORGANISATION_NAME", "PUBLIC_PAGE_MAX_AGE", "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD",
+)
+
+
+@functools.cache
+def _settings_variant():
+    return "|".join([*(str(getattr(settings, name)) for name in VARIANT_SETTINGS), django.__version__])
+
+
+@receiver(setting_changed)
+def _forget_settings_variant(**kwargs):
+    _settings_variant.cache_clear()
 
 
 def _last_modified(changed_at, today):
@@ -492,7 +531,7 @@ def public_page(view=None, *, store=True):
 
         token, changed_at, today = page_state(request)
         digest = page_digest(request, token, today, get_language())
-        etag, last_modified = quote_etag(digest[:32]), _last_modified(changed_at, today)
+        etag, last_modified = quote_etag(digest), _last_modified(changed_at, today)
         not_modified = (
             get_conditional_response(request, etag=etag, last_modified=last_modified)
             if CONDITIONAL_HEADERS.intersection(request.META) else None
@@ -543,7 +582,7 @@ def kept_key(request, name):
     fingerprint, _ = deploy_fingerprint()
     address = f"{request.scheme}://{request.get_host()}{request.path}"
     parts = (name, fingerprint, _server_variant(), token, today.isoformat(), get_language() or "", address)
-    return f"{name}:" + hashlib.sha256("|".join(parts).encode()).hexdigest()
+    return f"{name}:" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
 def search_key(request, query):
@@ -555,4 +594,4 @@ def search_key(request, query):
     token, _, _ = page_state(request)
     fingerprint, _ = deploy_fingerprint()
     parts = (fingerprint, token, get_language() or "", normalise(query))
-    return "search:" + hashlib.sha256("|".join(parts).encode()).hexdigest()
+    return "search:" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
