@@ -427,3 +427,17 @@ def test_the_stored_english_home_page_still_sends_other_languages_to_theirs(clie
     assert arabic.status_code == 302 and arabic["Location"] == "/ar/"
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "pl"  # chosen with the switcher before
     assert client.get("/")["Location"] == "/pl/"
+
+
+def test_changed_header_settings_reach_pages_already_stored(client, published, settings):
+    # A stored page keeps its Cache-Control and HSTS headers: settings from the environment
+    # that make them are in the key, so a change is served at once, not when the page expires.
+    url = leaflet_url(published)
+    client.get(url, secure=True)
+    assert not made_by_the_whole_stack(client.get(url, secure=True))
+
+    settings.PUBLIC_PAGE_MAX_AGE = 60
+    settings.SECURE_HSTS_SECONDS = 600
+    changed = Client().get(url, secure=True)  # SecurityMiddleware reads it when it starts
+    assert "max-age=60," in changed["Cache-Control"]
+    assert changed["Strict-Transport-Security"].startswith("max-age=600")
