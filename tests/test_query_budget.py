@@ -33,6 +33,13 @@ def public_pages():
     }
 
 
+def reads_and_counts(queries):
+    """How many of a request's statements (a CaptureQueriesContext) read, and how many count
+    the request for flood control."""
+    counting = [q for q in queries.captured_queries if RequestCount._meta.db_table in q["sql"]]
+    return len(queries) - len(counting), len(counting)
+
+
 def queries_per_page(client):
     """{page: (queries rendered, queries cached)}, asserting the budget on each. A new search
     also counts itself for flood control (procedures/throttle.py): those statements write,
@@ -43,10 +50,9 @@ def queries_per_page(client):
         with CaptureQueriesContext(connection) as rendering:
             response = client.get(url)
         assert response.status_code == 200, (name, url)
-        counting = [q for q in rendering.captured_queries if RequestCount._meta.db_table in q["sql"]]
-        reads = len(rendering) - len(counting)
+        reads, counting = reads_and_counts(rendering)
         assert reads <= BUDGET, (name, [q["sql"] for q in rendering.captured_queries])
-        assert len(counting) <= (throttle.STATEMENTS_AT_MOST if name == "search" else 0), name
+        assert counting <= (throttle.STATEMENTS_AT_MOST if name == "search" else 0), name
         with CaptureQueriesContext(connection) as cached:
             assert client.get(url).content == response.content, name
         counts[name] = (reads, len(cached))
