@@ -5,6 +5,7 @@ a load client that drives many connections from one thread. Nothing in the repos
 Every loop here is bounded in time, and everything listens and connects on 127.0.0.1 only.
 """
 
+import collections
 import contextlib
 import http.client
 import os
@@ -175,18 +176,25 @@ class Gunicorn:
     many connections as it could, and a turn that put all 32 connections on one worker ran at
     half speed with 40% of the CPU idle."""
 
-    def __init__(self, workspace, workers=3):
+    def __init__(self, workspace, workers=3, app="ir_portal.wsgi", env=None):
+        """`app`: the WSGI module (bench.bare_django for the bare Django view); `env`: more
+        environment variables for it."""
         self.port = free_port()
-        self.workers = workers
-        self.process = subprocess.Popen(
-            [str(GUNICORN), "ir_portal.wsgi", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(workers), "--log-level", "warning"],
-            cwd=ROOT, env=workspace.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )
+        self.workers, self.app = workers, app
+        # A file, not a pipe nobody reads: a flood of 429s logs a line each, and a full pipe
+        # would stop the workers.
+        self.log = workspace.folder / f"gunicorn-{self.port}.log"
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [str(GUNICORN), app, "--bind", f"127.0.0.1:{self.port}",
+                 "--workers", str(workers), "--log-level", "warning"],
+                cwd=ROOT, env={**workspace.env, **(env or {})},
+                stdout=subprocess.DEVNULL, stderr=log, text=True,
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError("gunicorn stopped:\n" + self.process.stderr.read())
+                raise RuntimeError("gunicorn stopped:\n" + self.log.read_text())
             try:
                 if get(self.port, "/healthz")[0] == 200:
                     return
@@ -196,8 +204,26 @@ class Gunicorn:
         raise RuntimeError("gunicorn did not answer /healthz within 30 s")
 
     def describe(self):
-        return (f"gunicorn, {self.workers} sync workers (the README's production command), "
+        return (f"gunicorn {self.app}, {self.workers} sync workers (the README's production command), "
                 f"127.0.0.1:{self.port}")
+
+    def cpu_seconds(self):
+        """CPU time (user + system) gunicorn's master and workers have used so far. On a
+        shared machine a request's wall-clock time depends on the neighbours; its CPU time
+        much less, so the benchmarks print both."""
+        master = self.process.pid
+        total = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # a process that ended meanwhile
+            # After the name: state, ppid, ... utime and stime are the 12th and 13th.
+            if int(entry.name) == master or int(fields[1]) == master:
+                total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
     def stop(self):
         if self.process.poll() is None:
@@ -219,25 +245,64 @@ def get(port, path, headers=None):
         connection.close()
 
 
+class Traffic:
+    """One kind of request in a load run: `connections` clients, each asking again as soon as
+    it is answered. `path` is a path, `headers` a dict added to each request; either may be a
+    function giving the next one instead (varied searches, each from another address).
+    Answers with a status in `expected` are served (and timed); any other answer and any
+    broken connection is an error."""
+
+    def __init__(self, name, connections, path, headers=None, expected=(200,)):
+        self.name, self.connections, self.expected = name, connections, frozenset(expected)
+        self._path, self._headers = path, headers or {}
+        varies = callable(path) or callable(self._headers)
+        self._fixed = None if varies else self._request(path, self._headers)
+        self.latencies, self.errors, self.statuses = [], 0, collections.Counter()
+
+    @staticmethod
+    def _request(path, headers):
+        extra = "".join(f"{header}: {value}\r\n" for header, value in headers.items())
+        return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}\r\n".encode()
+
+    def next_request(self):
+        if self._fixed:
+            return self._fixed
+        path = self._path() if callable(self._path) else self._path
+        return self._request(path, self._headers() if callable(self._headers) else self._headers)
+
+    @property
+    def served(self):
+        return len(self.latencies)
+
+
 def load(port, path, connections=32, seconds=5.0):
     """`connections` clients asking for `path` for `seconds`, each as fast as it is answered.
+
+    Returns (requests, seconds taken, latencies in ms, errors); load_mix() for several kinds
+    of request at once."""
+    traffic = Traffic(path, connections, path)
+    taken = load_mix(port, [traffic], seconds)
+    return traffic.served, taken, traffic.latencies, traffic.errors
+
+
+def load_mix(port, traffics, seconds=5.0):
+    """Every connection of every Traffic at once, for `seconds`; fills in each Traffic's
+    latencies, errors and statuses, and returns the seconds taken.
 
     One thread drives every connection through a selector and reads answers with a few lines
     of parsing. The client shares the 2 cores with the server, so it should take as little
     as it can: this one used about 200 us of CPU per request where a thread per connection
     with http.client used about 290 us, and served 12 to 15% more requests in the same run.
-    A connection is kept open while the server keeps it open.
-
-    Returns (requests, seconds taken, latencies in ms, errors)."""
-    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+    Kinds of request measured together share the one thread, so neither is timed late for
+    waiting on the other's thread. A connection is kept open while the server keeps it open.
+    """
     selector = selectors.DefaultSelector()
-    latencies, errors = [], 0
 
-    def ask(sock, begun=None):
-        sock.sendall(request)
-        selector.register(sock, selectors.EVENT_READ, _Exchange(begun or time.perf_counter()))
+    def ask(sock, traffic, begun=None):
+        sock.sendall(traffic.next_request())
+        selector.register(sock, selectors.EVENT_READ, _Exchange(begun or time.perf_counter(), traffic))
 
-    def reconnect(sock):
+    def reconnect(sock, traffic):
         # The server closes after each answer (a sync worker) or on an error: the next
         # request's time includes opening its connection, as a proxy's would.
         with contextlib.suppress(KeyError, ValueError):
@@ -249,30 +314,31 @@ def load(port, path, connections=32, seconds=5.0):
         except OSError:
             return False  # the server has gone: this client stops; the run ends with the last one
         try:
-            ask(fresh, begun)
+            ask(fresh, traffic, begun)
         except OSError:
             fresh.close()
             return False
         return True
 
-    sockets = [_connect(port) for _ in range(connections)]
+    clients = [(_connect(port), traffic) for traffic in traffics for _ in range(traffic.connections)]
     began = time.perf_counter()
     deadline = began + seconds
-    for sock in sockets:
-        ask(sock)
+    for sock, traffic in clients:
+        ask(sock, traffic)
     while selector.get_map():
         now = time.perf_counter()
         if now > deadline + 30:
             break  # a server that stopped answering: give up, bounded
         for key, _ in selector.select(timeout=1.0):
             sock, exchange = key.fileobj, key.data
+            traffic = exchange.traffic
             try:
                 chunk = sock.recv(1 << 18)
             except OSError:
                 chunk = b""
             if not chunk:  # the server closed the connection mid-answer
-                errors += 1
-                if not (time.perf_counter() < deadline and reconnect(sock)):
+                traffic.errors += 1
+                if not (time.perf_counter() < deadline and reconnect(sock, traffic)):
                     with contextlib.suppress(KeyError, ValueError):
                         selector.unregister(sock)
                     sock.close()
@@ -280,26 +346,27 @@ def load(port, path, connections=32, seconds=5.0):
             if not exchange.feed(chunk):
                 continue  # the answer is not all here yet
             finished = time.perf_counter()
-            if exchange.status == 200:
-                latencies.append((finished - exchange.begun) * 1000)
+            traffic.statuses[exchange.status] += 1
+            if exchange.status in traffic.expected:
+                traffic.latencies.append((finished - exchange.begun) * 1000)
             else:
-                errors += 1
+                traffic.errors += 1
             if finished >= deadline:
                 selector.unregister(sock)
                 sock.close()
             elif exchange.keep_alive:
                 selector.unregister(sock)
                 try:
-                    ask(sock)
+                    ask(sock, traffic)
                 except OSError:  # closed while idle (a keep-alive timeout): open another
-                    if not reconnect(sock):
-                        errors += 1
-            elif not reconnect(sock):
-                errors += 1
+                    if not reconnect(sock, traffic):
+                        traffic.errors += 1
+            elif not reconnect(sock, traffic):
+                traffic.errors += 1
     for key in list(selector.get_map().values()):
         key.fileobj.close()
     selector.close()
-    return len(latencies), time.perf_counter() - began, latencies, errors
+    return time.perf_counter() - began
 
 
 def _connect(port):
@@ -311,10 +378,11 @@ def _connect(port):
 class _Exchange:
     """One response being read: the status line, then headers, then Content-Length bytes."""
 
-    __slots__ = ("begun", "buffer", "status", "remaining", "keep_alive")
+    __slots__ = ("begun", "traffic", "buffer", "status", "remaining", "keep_alive")
 
-    def __init__(self, begun):
-        self.begun, self.buffer, self.status, self.remaining, self.keep_alive = begun, b"", None, None, True
+    def __init__(self, begun, traffic):
+        self.begun, self.traffic = begun, traffic
+        self.buffer, self.status, self.remaining, self.keep_alive = b"", None, None, True
 
     def feed(self, chunk):
         """Take bytes off the socket; True once the whole response is in."""

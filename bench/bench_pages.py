@@ -1,34 +1,48 @@
-"""The leaflet page against /healthz through gunicorn, 32 connections.
+"""The leaflet page against a bare Django view and /healthz, through gunicorn, 32 connections.
 
-    .venv/bin/python bench/bench_pages.py [--seconds 5] [--leaflets 10000] [--postgres]
+    .venv/bin/python bench/bench_pages.py [--seconds 5] [--turns 3] [--leaflets 10000] [--postgres]
 
-/healthz answers "ok" after one `SELECT 1`: about the least a Django request that touches the
-database can do. A leaflet page served from the page cache should cost about the same (one
-primary-key SELECT for the library generation, one cache read), so the target is
-leaflet req/s >= 0.9 x healthz req/s and a leaflet p99 under 50 ms.
+Four answers, measured in one run:
+- bare Django: bench/bare_django.py, a WSGI app with no middleware, no database and no
+  templates whose one view answers HttpResponse("ok"), started under gunicorn exactly as the
+  portal is. About the least any Django request can cost.
+- bare, 27 KB: the same app answering with the leaflet page's own bytes and headers, for
+  comparison: what sending 27 KB and a dozen headers costs gunicorn and the load client, with
+  no more Django work than "ok". Its rate over bare Django's is the most the leaflet could reach.
+- /healthz: "ok" after one `SELECT 1`, through the portal's whole middleware stack.
+- the largest leaflet page (27 KB), served from the page cache by PageCacheMiddleware, which
+  answers before any other middleware runs (procedures/caching.py).
+Targets: leaflet req/s >= 0.9 x bare Django and >= 1.3 x /healthz; leaflet p99 < 50 ms.
+Each line also gives the CPU that gunicorn (master and workers) and the load client spent per
+request: on a shared machine they move less than req/s with the neighbours' load.
 
 Production-like: DEBUG off, hashed static files, HTTPS redirect off (no proxy here), the real
 library from content/ plus synthetic leaflets, a throwaway SQLite database (or PostgreSQL on
 loopback with --postgres), gunicorn as the README's production command starts it (3 sync
 workers, each with its own memory cache: the default). The load client runs on the same
-machine, so it takes some of the same CPU from both runs alike. healthz and the leaflet are
-measured in alternating turns (H L H L H L) so that drift affects both.
+machine, so it takes some of the same CPU from every run alike. The four are measured in
+alternating turns (bare, bare 27 KB, healthz, leaflet, bare, ...) so that drift affects all.
+Exits 1 if any request failed or answered other than 200.
 """
 
 import argparse
+import json
 import os
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import REAL_LIBRARY_SLUG, bench_workspace, get, load, summary  # noqa: E402
 
+TARGET_BARE, TARGET_HEALTHZ, TARGET_P99 = 0.9, 1.3, 50.0
+
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0, help="per measured turn")
-    parser.add_argument("--turns", type=int, default=3, help="healthz-then-leaflet pairs")
+    parser.add_argument("--turns", type=int, default=3, help="rounds of (bare, bare 27 KB, healthz, leaflet)")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--leaflets", type=int, default=10_000, help="synthetic leaflets added")
     parser.add_argument("--postgres", action="store_true")
@@ -36,39 +50,94 @@ def main():
     database = "postgresql" if options.postgres else "sqlite"
     with bench_workspace(database) as workspace:
         workspace.prepare(leaflets=options.leaflets)
-        server = workspace.serve()
+        portal = workspace.serve()
+        bare = workspace.serve(app="bench.bare_django")
         leaflet = f"/procedures/{REAL_LIBRARY_SLUG}/"
-        status, headers, body = get(server.port, leaflet)
+        status, headers, body = get(portal.port, leaflet)
         assert status == 200, status
-        print(f"server: {server.describe()}; library: content/ + {options.leaflets} synthetic leaflets")
+        assert get(bare.port, "/")[2] == b"ok"
+        # The same view answering with the leaflet page's bytes and headers (not gunicorn's own).
+        page = workspace.folder / "leaflet-page.json"
+        django_headers = {k: v for k, v in headers.items() if k.lower() not in ("server", "date", "connection")}
+        page.write_text(json.dumps({"headers": django_headers, "body": body.decode()}), encoding="utf-8")
+        same_bytes = workspace.serve(app="bench.bare_django", env={"BARE_PAGE": str(page)})
+        assert get(same_bytes.port, "/")[2] == body
+        print(f"servers: {portal.describe()}; {bare.describe()}, twice: answering \"ok\", and the leaflet's "
+              f"bytes with its {len(django_headers)} headers")
+        print(f"library: content/ + {options.leaflets} synthetic leaflets")
         print(f"leaflet page: {leaflet} ({len(body)} bytes, Cache-Control: {headers.get('Cache-Control')})")
-        print(f"load: {options.connections} connections, "
-              f"{options.seconds:g} s per turn, {options.turns} x (healthz, leaflet) after 2 s warm-up each")
+        print(f"load: {options.connections} connections, {options.seconds:g} s per turn, "
+              f"{options.turns} x (bare, bare 27 KB, healthz, leaflet) after 2 s warm-up each")
 
-        load(server.port, "/healthz", options.connections, 2)  # warm up both workers
-        load(server.port, leaflet, options.connections, 2)
-        results = {"healthz": [0, 0.0, [], 0], "leaflet": [0, 0.0, [], 0]}
-        for name, path in [("healthz", "/healthz"), ("leaflet", leaflet)] * options.turns:
-            requests, seconds, latencies, errors = load(server.port, path, options.connections, options.seconds)
-            total = results[name]
-            total[0] += requests
-            total[1] += seconds
-            total[2] += latencies
-            total[3] += errors
+        servers = {"bare Django": bare, "bare, 27 KB": same_bytes, "healthz": portal, "leaflet": portal}
+        paths = {"bare Django": "/", "bare, 27 KB": "/", "healthz": "/healthz", "leaflet": leaflet}
+        for name, server in servers.items():  # every worker warm, the leaflet in each one's cache
+            load(server.port, paths[name], options.connections, 2)
+        results = {name: Totals() for name in servers}
+        for _ in range(options.turns):
+            for name, server in servers.items():
+                results[name].add(server, paths[name], options.connections, options.seconds)
 
-        rates = {}
-        print(f"{'page':8} {'requests':>9} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6}")
-        for name, (requests, seconds, latencies, errors) in results.items():
-            rates[name] = requests / seconds
-            figures = summary(latencies)
-            print(f"{name:8} {requests:9d} {rates[name]:8.0f} {figures['p50']:7.1f} "
-                  f"{figures['p95']:7.1f} {figures['p99']:7.1f} {errors:6d}")
-        ratio = rates["leaflet"] / rates["healthz"]
-        p99 = summary(results["leaflet"][2])["p99"]
-        print(f"ratio leaflet/healthz: {ratio:.2f} (target >= 0.9: {'met' if ratio >= 0.9 else 'NOT met'}); "
-              f"leaflet p99 {p99:.1f} ms (target < 50 ms: {'met' if p99 < 50 else 'NOT met'})")
-        print(f"load average at the end: {os.getloadavg()[0]:.2f} (1 min)")
+        print(f"{'page':12} {'requests':>9} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+              f"{'errors':>6} {'server CPU us/req':>18} {'client CPU us/req':>18}")
+        for name, total in results.items():
+            figures = summary(total.latencies)
+            print(f"{name:12} {total.requests:9d} {total.rate:8.0f} {figures['p50']:7.1f} "
+                  f"{figures['p95']:7.1f} {figures['p99']:7.1f} {total.errors:6d} "
+                  f"{total.server_cpu_us:18.0f} {total.client_cpu_us:18.0f}")
+        leaflet_rate = results["leaflet"].rate
+        to_bare = leaflet_rate / results["bare Django"].rate
+        to_healthz = leaflet_rate / results["healthz"].rate
+        p99 = summary(results["leaflet"].latencies)["p99"]
+        print(f"ratio leaflet/bare Django: {to_bare:.2f} (target >= {TARGET_BARE}: {met(to_bare >= TARGET_BARE)})")
+        print(f"ratio leaflet/healthz: {to_healthz:.2f} (target >= {TARGET_HEALTHZ}: {met(to_healthz >= TARGET_HEALTHZ)})")
+        print(f"leaflet p99 {p99:.1f} ms (target < {TARGET_P99:g} ms: {met(p99 < TARGET_P99)})")
+        ceiling = results["bare, 27 KB"].rate / results["bare Django"].rate
+        print(f"for comparison: bare Django sending the leaflet's bytes and headers / bare Django: {ceiling:.2f} "
+              f"(what the 27 KB and the headers cost gunicorn and the client alone); "
+              f"leaflet / that: {leaflet_rate / results['bare, 27 KB'].rate:.2f} (what the portal's own work costs)")
+        cpu = {name: total.server_cpu_us for name, total in results.items()}
+        print(f"server CPU per request, leaflet/bare Django {cpu['leaflet'] / cpu['bare Django']:.2f}, "
+              f"leaflet/healthz {cpu['leaflet'] / cpu['healthz']:.2f} (lower is cheaper; less affected by "
+              "other load on the machine than req/s)")
+        errors = sum(total.errors for total in results.values())
+        print(f"errors: {errors}; load average at the end: {os.getloadavg()[0]:.2f} (1 min)")
+    return 1 if errors else 0
+
+
+class Totals:
+    """One page's turns added up: requests, time, latencies, errors, CPU of server and client."""
+
+    def __init__(self):
+        self.requests, self.seconds, self.latencies, self.errors = 0, 0.0, [], 0
+        self.server_cpu, self.client_cpu = 0.0, 0.0
+
+    def add(self, server, path, connections, seconds):
+        server_before, client_before = server.cpu_seconds(), time.process_time()
+        requests, taken, latencies, errors = load(server.port, path, connections, seconds)
+        self.server_cpu += server.cpu_seconds() - server_before
+        self.client_cpu += time.process_time() - client_before
+        self.requests += requests
+        self.seconds += taken
+        self.latencies += latencies
+        self.errors += errors
+
+    @property
+    def rate(self):
+        return self.requests / self.seconds
+
+    @property
+    def server_cpu_us(self):
+        return self.server_cpu / max(self.requests, 1) * 1e6
+
+    @property
+    def client_cpu_us(self):
+        return self.client_cpu / max(self.requests, 1) * 1e6
+
+
+def met(condition):
+    return "met" if condition else "NOT met"
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -55,8 +55,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: serves a stored public page before anything below runs, and stores a page with
+    # every header the middleware below gave it (procedures/caching.py). Staff requests, and
+    # anything else that may be personal, pass straight through.
+    "procedures.caching.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Outermost after SecurityMiddleware, so every answer (static files, 503 pages) has them.
+    # Outermost after those, so every answer (static files, 503 pages) has them.
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

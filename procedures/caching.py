@@ -42,15 +42,51 @@ Publishing therefore needs no purge: the next request asks for a key nobody has 
 the page once and stores it. Old entries are never read again and simply expire
 (PAGE_CACHE_SECONDS) or are evicted.
 
+Served early: PageCacheMiddleware
+---------------------------------
+A stored page is answered by `PageCacheMiddleware`, first in MIDDLEWARE, before any other
+middleware has run: no security, CSP, session, user, messages, CSRF, axes, history or locale
+work, no URL resolving, no view. What it needs to find the key is in the request (scheme, host,
+path and query; the language, from the address as LocaleMiddleware would choose it) and in
+`page_state()` (the token, today). What it stores is the page as it left the whole stack below
+it: the body and every header, in order (CSP, Permissions-Policy, X-Frame-Options,
+Content-Language, Content-Length, Vary, ETag, Last-Modified, Cache-Control, and
+SecurityMiddleware's nosniff, Referrer-Policy, Cross-Origin-Opener-Policy and, over HTTPS,
+HSTS), so a hit carries exactly the headers of the same page made by the whole stack. Settings
+from the environment that those headers depend on are in the key (`VARIANT_SETTINGS`), so
+changing one never leaves old headers in the cache. public_page() renders and marks a page to
+store (`page_cache_key`); the middleware stores it on its way out, once every header is on it,
+and only if it is still the same for everyone (no cookie, still public).
+
+A request with a session or messages cookie, an Authorization header or a method other than
+GET or HEAD is never looked up: it goes down the whole stack and gets a fresh, private page. So
+does the English home page for a browser that prefers another language (it is sent there), a
+failed If-Match, and any request when the database cannot be read (the 503 page comes from
+below). A plain-HTTP request where HTTPS is required finds nothing (pages are only made after
+SecurityMiddleware's redirect) and is redirected below; so is a Host header that is not ours,
+refused below with a 400. What still runs on a hit: Django's WSGI handler (request object,
+request_started and request_finished signals), the key (one SHA-256), one cache read, and the
+library token (usually kept; see above).
+
+Where a public page is served: every answer to a public page leaves through the one `return`
+of `PageCacheMiddleware.__call__`, from the cache (the miss branch not taken) or made by
+public_page() below (marked with `page_cache_key` when it is to be stored). Anything that must
+happen once per page served, such as counting views, belongs just before that return.
+
+Search results (`search_key`) are kept under (the normalised query, the page's language, the
+library generation), as pages are; the search page itself is stored like any public page.
+
 HTTP: the hashed key is the ETag, so a browser or CDN revalidating a page with If-None-Match
-costs at most one query and no rendering (304). Last-Modified is when the token last changed
+costs at most one query and no rendering (304), from the stored page's headers in the
+middleware or, when the page is not stored, from public_page(). Last-Modified is when the token last changed
 (or local midnight, or the deploy, whichever is later). A 200 answer says
 `public, max-age=PUBLIC_PAGE_MAX_AGE, stale-while-revalidate=…, stale-if-error=…`: a CDN may
 keep a page that long after a change, so keep the max-age short.
 
 Usage counts: a page served from the cache counts as the rendered one did. The view's marks
-(procedures/usage.py) are stored with the page, and both paths call usage.count(), which
-costs no SQL (counts are written in batches). A 304 is not counted.
+(procedures/usage.py) are stored with the page, and PageCacheMiddleware, which every answer
+leaves through, calls usage.count() for each one, which costs no SQL (counts are written in
+batches). A 304 is not counted.
 
 Never stored, never marked public
 ---------------------------------
@@ -67,14 +103,18 @@ import functools
 import hashlib
 import logging
 import uuid
-from datetime import datetime, time, timezone as dt_timezone
-from time import monotonic
+from datetime import datetime, time, timedelta, timezone as dt_timezone
+from time import monotonic, time as wall_clock
 
+import django
 from django.conf import settings
 from django.core.cache import cache
 from django.core.handlers.exception import response_for_exception
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
-from django.http import Http404, HttpResponse
+from django.core.exceptions import DisallowedHost
+from django.core.signals import setting_changed
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connection, connections, transaction
+from django.dispatch import receiver
+from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.cache import (
     add_never_cache_headers,
@@ -83,16 +123,13 @@ from django.utils.cache import (
     patch_vary_headers,
 )
 from django.utils.dateparse import parse_datetime
-from django.utils.http import http_date, quote_etag
-from django.utils.translation import get_language
+from django.utils.http import http_date, parse_http_date, quote_etag
+from django.utils.translation import get_language, get_language_from_path, get_language_from_request
 
 from . import usage
 
 logger = logging.getLogger(__name__)
 
-# Headers a cached answer keeps; everything else (security headers, CSP, cookies) is added by
-# the middleware on every request, hit or miss, because the cache sits inside the view.
-KEPT_HEADERS = ("Content-Type", "Content-Language", "Content-Disposition", "Vary", "Link", "X-Robots-Tag")
 # What the deploy fingerprint reads: a deploy that changes any of it gets fresh keys. locale/
 # holds the interface's translations: a deploy that only fixes one must not keep old pages.
 DEPLOY_FOLDERS = ("ir_portal", "procedures", "templates", "static", "locale")
@@ -100,6 +137,7 @@ GENERATION_PK = 1
 # How long a worker process goes on using the library token it last read (see above).
 STATE_MEMO_SECONDS = 0.25
 _memo = None  # (monotonic() when read, (token, changed_at)), or None: read it next time
+_today_memo = None  # (today's first and tomorrow's first second, as timestamps; today)
 EPOCH = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
 CONDITIONAL_HEADERS = frozenset(
     ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE")
@@ -224,21 +262,92 @@ def deploy_fingerprint():
     return digest.hexdigest()[:16], newest
 
 
-def page_digest(request, token, today):
+def page_state(request):
+    """(token, changed_at, today) for this request, read once: by PageCacheMiddleware, or
+    else by public_page(), and used again by search_key(). So the page looked up, the page
+    stored and the search results kept all belong to the same library generation, and a
+    request reads it at most once (inside a test's transaction, every read is a query)."""
+    state = getattr(request, "_page_state", None)
+    if state is None:
+        token, changed_at = library_state()
+        state = request._page_state = (token, changed_at, _today())
+    return state
+
+
+def _today():
+    """timezone.localdate(), worked out from the clock once a day in each process: the time
+    zone conversion would otherwise be a tenth of what a page from the cache costs."""
+    global _today_memo
+    memo, now = _today_memo, wall_clock()
+    if memo is not None and memo[0] <= now < memo[1]:
+        return memo[2]
+    today = timezone.localdate()
+    _today_memo = (_midnight(today), _midnight(today + timedelta(days=1)), today)
+    return today
+
+
+def page_digest(request, token, today, language):
+    """32 hex digits (128 bits): the ETag, and the page's key in the cache."""
     fingerprint, _ = deploy_fingerprint()
-    address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
-    # The language is in the address for leaflet pages (/ar/…), but /check/ answers in the
-    # language the browser asks for, so it is part of the key as well.
-    parts = (fingerprint, _server_variant(), token, today.isoformat(), get_language() or "", address)
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+    address = f"{request.scheme}://{_host(request)}{request.path}?{request.META.get('QUERY_STRING', '')}"
+    # The address names the language (a prefix, or none for English); it is in the key as
+    # well so that a page can never be served in a language other than the one it was made in.
+    parts = (fingerprint, _server_variant(), token, today.isoformat(), language, address)
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+def _host(request):
+    """The host name as request.get_host() gives it, without checking it against
+    ALLOWED_HOSTS on every page from the cache: a page is only made, and so only stored, for
+    a host that passed that check (CommonMiddleware asks first), so another finds nothing."""
+    if settings.USE_X_FORWARDED_HOST:
+        return request.get_host()
+    return request.META.get("HTTP_HOST") or request.get_host()
+
+
+def _language_of_address(request):
+    """The language LocaleMiddleware will choose for this request: the address's prefix, or
+    English (prefix_default_language=False), known before that middleware has run."""
+    return _language_of_prefix(request.path_info[1:].partition("/")[0])
+
+
+@functools.lru_cache(maxsize=32)
+def _language_of_prefix(segment):
+    # Django reads only the first segment of the path (get_language_from_path's pattern).
+    return get_language_from_path(f"/{segment}/") or settings.LANGUAGE_CODE
 
 
 def _server_variant():
     """What differs between app servers sharing one cache, or between tests: whether this one
-    can make PDFs (the leaflet page says so) and the names printed on every page."""
-    from . import pdf
+    can make PDFs (the leaflet page says so) and the settings a stored page carries."""
+    return f"pdf={_pdf().AVAILABLE}|{_settings_variant()}"
 
-    return f"pdf={pdf.AVAILABLE}|{settings.PORTAL_NAME}|{settings.ORGANISATION_NAME}"
+
+@functools.cache
+def _pdf():
+    from . import pdf  # imports WeasyPrint: only when a page is first asked for
+
+    return pdf
+
+
+# Settings from the environment that are in a stored page: the names printed on every page,
+# and headers that are stored with it (Cache-Control's max-age; HSTS and the HTTPS redirect,
+# as SecurityMiddleware's headers are stored too). Django's version: what is stored includes
+# its objects (response headers; models in search results).
+VARIANT_SETTINGS = (
+    "PORTAL_NAME", "ORGANISATION_NAME", "PUBLIC_PAGE_MAX_AGE", "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD",
+)
+
+
+@functools.cache
+def _settings_variant():
+    return "|".join([*(str(getattr(settings, name)) for name in VARIANT_SETTINGS), django.__version__])
+
+
+@receiver(setting_changed)
+def _forget_settings_variant(**kwargs):
+    _settings_variant.cache_clear()
 
 
 def _last_modified(changed_at, today):
@@ -267,7 +376,6 @@ def _shareable(request, response):
     """Whether this answer is the same for everyone who asks for this address."""
     session = getattr(request, "session", None)
     queued_messages = getattr(getattr(request, "_messages", None), "_queued_messages", None)
-    vary = {v.strip().lower() for v in response.get("Vary", "").split(",") if v.strip()}
     return not (
         response.streaming
         or response.cookies
@@ -276,8 +384,12 @@ def _shareable(request, response):
         or queued_messages
         or (session is not None and session.modified)
         or isinstance(getattr(request, "_csp_nonce", None), str)  # a nonce is in the page
-        or vary - {"cookie", "accept-encoding"}
+        or _vary(response) - {"cookie", "accept-encoding"}
     )
+
+
+def _vary(response):
+    return {v.strip().lower() for v in response.get("Vary", "").split(",") if v.strip()}
 
 
 def _mark_public(response, etag, last_modified):
@@ -299,7 +411,8 @@ def _mark_private(response):
     patch_vary_headers(response, ("Cookie",))
 
 
-def _cache_get(key):
+def cache_read(key):
+    """What the cache holds under `key`, or None, also when the cache is down."""
     try:
         return cache.get(key)
     except Exception:  # a cache outage must not take the pages down with it
@@ -307,33 +420,115 @@ def _cache_get(key):
         return None
 
 
-def _cache_set(key, response):
-    # With what the answer counts as (procedures/usage.py), so a page served from the cache
-    # is counted like one just rendered.
-    headers = [(h, response[h]) for h in KEPT_HEADERS if h in response]
-    stored = (response.status_code, response.content, headers, usage.marks(response))
+def cache_write(key, value):
     try:
-        cache.set(key, stored, timeout=settings.PAGE_CACHE_SECONDS)
+        cache.set(key, value, timeout=settings.PAGE_CACHE_SECONDS)
     except Exception:
         logger.warning("Page cache unavailable: writing %s", key, exc_info=True)
 
 
-def _from_cache(stored):
-    status, content, headers, marks = stored
-    response = HttpResponse(content, status=status)
-    for header, value in headers:
-        response[header] = value
-    response.usage = marks
-    return response
+# -- serving stored pages early -------------------------------------------------------------
+
+
+class PageCacheMiddleware:
+    """The page cache's front door, right after SecurityMiddleware (see the module docstring).
+
+    A request that may be served from the cache is looked up here, before any other middleware
+    has run; a stored page is answered at once (or with a 304). Anything else goes on down the
+    stack, and a page that public_page() marked on its way up (`page_cache_key`) is stored
+    here, with every header the middleware in between added to it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        # WhiteNoise's files and uploaded pictures are never pages: not looked up.
+        self.not_pages = tuple(url for url in (settings.STATIC_URL, settings.MEDIA_URL) if url.startswith("/"))
+
+    def __call__(self, request):
+        key = self.key(request) if self.may_serve(request) else None
+        stored = cache_read(key) if key else None
+        response = _from_store(request, stored) if stored is not None else None
+        if response is None:
+            response = self.get_response(request)
+            key = getattr(response, "page_cache_key", None)
+            if key and _storable(response):
+                _store(key, response)
+        # Every answer leaves here, from the cache or made below, so this is the one place
+        # that counts what it was (procedures/usage.py: only answers a view marked count).
+        usage.count(request, response)
+        return response
+
+    def may_serve(self, request):
+        return not (_is_personal(request) or request.path_info.startswith(self.not_pages))
+
+    @staticmethod
+    def key(request):
+        """The key public_page() would store this request's page under, or None when it
+        cannot be known before the rest of the stack has run."""
+        try:
+            token, _, today = page_state(request)
+            return f"page:{page_digest(request, token, today, _language_of_address(request))}"
+        except DatabaseError:
+            return None  # the database is down: the stack below answers with the 503 page
+        except DisallowedHost:
+            return None  # not our host name: the stack below answers 400
+
+
+def _store(key, response):
+    """Kept: the body, the headers (Django's own object: each was checked when it was set,
+    and a page from the cache needs no second check), and whether the page varies by the
+    browser's language (only the English home page does: see _from_store), and what the
+    page counts as (procedures/usage.py), so a page from the cache is counted like one made."""
+    cache_write(key, (response.content, response.headers, "accept-language" in _vary(response),
+                      usage.marks(response)))
+
+
+def _storable(response):
+    """Still the same for everyone once the middleware below has added to it."""
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and response.get("Cache-Control", "").startswith("public")
+        and not _vary(response) - {"cookie", "accept-encoding", "accept-language"}
+    )
+
+
+def _from_store(request, stored):
+    """The stored page as this request gets it: 200, or 304 if the browser has it already.
+    None sends the request on down the stack: a browser that prefers another language, on
+    the English home page, which sends it there (views.in_preferred_language), and a failed
+    precondition (If-Match), which public_page() answers."""
+    content, headers, by_language, marks = stored
+    if by_language and get_language_from_request(request) != settings.LANGUAGE_CODE:
+        return None
+    answer = None
+    if not CONDITIONAL_HEADERS.isdisjoint(request.META):
+        answer = get_conditional_response(
+            request, etag=headers["ETag"], last_modified=parse_http_date(headers["Last-Modified"])
+        )
+    if answer is None:
+        response = HttpResponse(content)
+        response.headers = headers  # unpickled for this request alone: nobody else holds it
+        response.usage = marks
+        return response
+    if answer.status_code != 304:
+        return None
+    # What a 304 made below would carry: the page's headers but its type, and no body.
+    not_modified = HttpResponseNotModified()
+    for header, value in headers.items():
+        if header != "Content-Type":
+            not_modified[header] = "0" if header == "Content-Length" else value
+    return not_modified
 
 
 # -- the decorators ------------------------------------------------------------------------
 
 
 def public_page(view=None, *, store=True):
-    """For a page that is the same for every patient: cached under the library generation,
-    with ETag, Last-Modified and public Cache-Control. `store=False` keeps the HTTP headers
-    but not the server-side copy (search: every query is different; PDFs: cached by pdf.py).
+    """For a page that is the same for every patient: ETag, Last-Modified and public
+    Cache-Control, and stored by PageCacheMiddleware once made, under the library generation.
+    `store=False` keeps the HTTP headers but not the server-side copy (PDFs: cached by pdf.py).
     """
     if view is None:
         return functools.partial(public_page, store=store)
@@ -343,13 +538,11 @@ def public_page(view=None, *, store=True):
         if _is_personal(request):
             response = view(request, *args, **kwargs)
             _mark_private(response)
-            usage.count(request, response)
             return response
 
-        token, changed_at = library_state()
-        today = timezone.localdate()
-        digest = page_digest(request, token, today)
-        etag, last_modified = quote_etag(digest[:32]), _last_modified(changed_at, today)
+        token, changed_at, today = page_state(request)
+        digest = page_digest(request, token, today, get_language())
+        etag, last_modified = quote_etag(digest), _last_modified(changed_at, today)
         not_modified = (
             get_conditional_response(request, etag=etag, last_modified=last_modified)
             if CONDITIONAL_HEADERS.intersection(request.META) else None
@@ -359,23 +552,16 @@ def public_page(view=None, *, store=True):
                 _mark_public(not_modified, etag, last_modified)
             return not_modified
 
-        key = f"page:{digest}"
-        stored = _cache_get(key) if store else None
-        if stored is not None:
-            response = _from_cache(stored)
-        else:
-            response = _render(view, request, *args, **kwargs)
-            if response.status_code != 200:
-                _mark_uncached(response)
-                return response
-            if not _shareable(request, response):
-                _mark_private(response)
-                usage.count(request, response)
-                return response
-            if store:
-                _cache_set(key, response)
+        response = _render(view, request, *args, **kwargs)
+        if response.status_code != 200:
+            _mark_uncached(response)
+            return response
+        if not _shareable(request, response):
+            _mark_private(response)
+            return response
         _mark_public(response, etag, last_modified)
-        usage.count(request, response)  # the hit path and the miss path alike
+        if store:
+            response.page_cache_key = f"page:{digest}"
         return response
 
     wrapper.public_page = True  # tests/test_caching.py checks every public address has it
@@ -392,6 +578,31 @@ def _render(view, request, *args, **kwargs):
 
 
 def _mark_uncached(response):
-    """404s, 410s and redirects change when something is published: ask every time."""
+    """404s, 410s, 429s and redirects change when something is published: ask every time."""
     if not response.has_header("Cache-Control"):
         patch_cache_control(response, no_cache=True)
+
+
+# -- search results --------------------------------------------------------------------------
+
+
+def kept_key(request, name):
+    """For an answer that is the same for everyone at this address whatever its query string
+    asks (the "Search is busy" page): the page's key without the query, and `name`."""
+    token, _, today = page_state(request)
+    fingerprint, _ = deploy_fingerprint()
+    address = f"{request.scheme}://{request.get_host()}{request.path}"
+    parts = (name, fingerprint, _server_variant(), token, today.isoformat(), get_language() or "", address)
+    return f"{name}:" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+def search_key(request, query):
+    """Where the results of searching for `query` are kept: under the query as the search
+    treats it (search.normalise: "Kidney  TUBE" is "kidney tube"), the page's language and
+    the library generation, so a search after a publish finds the new leaflet at once."""
+    from .search import normalise
+
+    token, _, _ = page_state(request)
+    fingerprint, _ = deploy_fingerprint()
+    parts = (fingerprint, token, get_language() or "", normalise(query))
+    return "search:" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]

@@ -216,5 +216,4 @@ def pack(request):
     document = pdf.render(html, _site_url(request))
     response = _pdf_response(document, f"clinic-pack-{slugify(title) or 'leaflets'}.pdf")
     printed = [leaflet["version"] for leaflet in leaflets]
-    usage.count(request, usage.mark(response, UsageCount.Kind.PACK_PRINT, printed))
-    return response
+    return usage.mark(response, UsageCount.Kind.PACK_PRINT, printed)

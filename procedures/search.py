@@ -115,6 +115,23 @@ def clean(query):
     return " ".join(query.replace(_START, " ").replace(_STOP, " ").split())
 
 
+def normalise(query):
+    """`query` as search() and suggest() treat it, so equal for queries they answer alike:
+    cleaned, in lower case (both ways of searching ignore case). Results are cached under it."""
+    return clean(query).lower()
+
+
+def slim(procedure):
+    """The procedure with only what the search page shows of it (the rest deferred), to keep
+    in the cache: a whole procedure carries its leaflet's text."""
+    model = type(procedure)
+    shown = [f.attname for f in model._meta.concrete_fields if f.attname in SHOWN_FIELDS]  # in their order
+    return model.from_db(procedure._state.db, shown, [getattr(procedure, name) for name in shown])
+
+
+SHOWN_FIELDS = frozenset(("id", "slug", "title", "summary"))  # the search page: link, title, summary
+
+
 def _words(query):
     return [w.lower() for w in _WORD.findall(query)][:MAX_WORDS]
 

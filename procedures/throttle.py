@@ -1,23 +1,31 @@
-"""Flood control for the forms patients can send without an account (feedback, for now).
+"""Flood control for what patients can do without an account that costs the site something:
+leaving feedback, and searches that are not in the cache yet.
 
 `too_many(request, purpose, per_client, site_wide)` counts this request and says whether
 the client, or the whole site, has gone over its limit for the hour. The counts are rows in
 the database (RequestCount), so all worker processes and app servers share them: a limit of
 10 an hour means 10, with or without Redis. Nothing that identifies a person is kept: the
 client is a keyed hash of its address, and each row lives for two hours at most.
+
+A flood must cost little once it is over the limit, and must not use up everyone else's
+share: a client (or the site) already at its limit is refused after one read, with nothing
+written, so its refused requests neither wait for the disk nor count towards the site's.
 """
 
 import datetime
+import functools
 import hashlib
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import connection
 from django.utils import timezone
 
 from .models import RequestCount
 
 WINDOW = datetime.timedelta(hours=1)
+# What one too_many() call runs at most: the read, the count, and in a new window the
+# deletion of the old ones (tests/test_query_budget.py allows for them).
+STATEMENTS_AT_MOST = 3
 
 
 def too_many(request, purpose, per_client, site_wide):
@@ -25,24 +33,72 @@ def too_many(request, purpose, per_client, site_wide):
 
     client = client_address(request) or "unknown"
     digest = hashlib.sha256(f"{settings.SECRET_KEY}:{client}".encode()).hexdigest()[:32]
-    counts = [_count(f"{purpose}:{digest}"), _count(f"{purpose}:site")]
-    return counts[0] > per_client or counts[1] > site_wide
-
-
-def _count(key):
-    """Add one to this window's count for `key` and return the new count."""
     window = _window_start(timezone.now())
-    rows = RequestCount.objects.filter(window=window, key=key)
-    with transaction.atomic():
-        if not rows.update(count=F("count") + 1):
-            try:
-                with transaction.atomic():
-                    RequestCount.objects.create(window=window, key=key, count=1)
-            except IntegrityError:  # another request made this window's row a moment ago
-                rows.update(count=F("count") + 1)
-            else:
-                RequestCount.objects.filter(window__lt=window - WINDOW).delete()
-        return rows.values_list("count", flat=True).get()
+    limits = {f"{purpose}:{digest}": per_client, f"{purpose}:site": site_wide}
+    if any(count >= limits[key] for key, count in _counts(window, limits)):
+        return True
+    counts = _add_one(window, limits)
+    if counts[f"{purpose}:site"] == 1:  # the first of a new window: the ones before last go
+        RequestCount.objects.filter(window__lt=window - WINDOW).delete()
+    # Two requests may both have read a count just under the limit: the new counts decide.
+    return any(counts[key] > limit for key, limit in limits.items())
+
+
+def seconds_left():
+    """Until this window ends, when every count starts again (for Retry-After)."""
+    now = timezone.now()
+    return int((_window_start(now) + WINDOW - now).total_seconds()) + 1
+
+
+def _counts(window, keys):
+    """(key, count) of this window's rows for `keys`: a read, nothing locked. Raw SQL, as in
+    _add_one: a flood is answered after this read alone, and building the ORM's query would
+    cost more than running it."""
+    params = [connection.ops.adapt_datetimefield_value(window), *keys]
+    with connection.cursor() as cursor:
+        cursor.execute(_counts_sql(len(keys)), params)
+        return cursor.fetchall()
+
+
+@functools.lru_cache(maxsize=4)
+def _counts_sql(how_many):
+    table, key, window, count = _names()
+    return f"SELECT {key}, {count} FROM {table} WHERE {window} = %s AND {key} IN ({', '.join(['%s'] * how_many)})"
+
+
+def _names():
+    quote = connection.ops.quote_name
+    fields = (RequestCount._meta.get_field(name).column for name in ("key", "window", "count"))
+    return (quote(RequestCount._meta.db_table), *(quote(column) for column in fields))
+
+
+def _add_one(window, keys):
+    """Add one to this window's count for each of `keys`, and return {key: new count}.
+
+    One statement, in which the database makes each row or adds to it, so that workers
+    counting at once all count and none needs a transaction or a retry. On PostgreSQL it does
+    not wait for the disk: these are flood control, not records, and a count lost in a crash
+    costs nothing, while waiting would make every counted request wait for the one before it
+    (they all add to the site's row)."""
+    placeholders = ", ".join(["(%s, %s, 1)"] * len(keys))
+    params = [value for key in keys for value in (key, connection.ops.adapt_datetimefield_value(window))]
+    with connection.cursor() as cursor:
+        cursor.execute(_add_one_sql(placeholders), params)
+        return dict(cursor.fetchall())
+
+
+@functools.lru_cache(maxsize=4)
+def _add_one_sql(placeholders):
+    table, key, window, count = _names()
+    # psycopg2 sends both statements as one query, which PostgreSQL runs as one transaction,
+    # so SET LOCAL ends with it.
+    no_wait = "SET LOCAL synchronous_commit = off; " if connection.vendor == "postgresql" else ""
+    # ON CONFLICT names the unique constraint's columns (one_count_per_window).
+    return (
+        f"{no_wait}INSERT INTO {table} ({key}, {window}, {count}) VALUES {placeholders} "
+        f"ON CONFLICT ({window}, {key}) DO UPDATE SET {count} = {table}.{count} + 1 "
+        f"RETURNING {key}, {count}"
+    )
 
 
 def _window_start(moment):

@@ -13,7 +13,7 @@ urlpatterns = [
     # The English home page sends a browser that prefers another language to that language's.
     path("", views.in_preferred_language(public_page(views.home)), name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("search/", public_page(views.search, store=False), name="search"),
+    path("search/", public_page(views.search), name="search"),
     path("glossary/", public_page(views.glossary), name="glossary"),
     # /procedures/…
     path("procedures/", public_page(views.procedure_list), name="list"),

@@ -7,10 +7,9 @@ number per (version, day, kind), in UsageCount, shown on the review dashboard.
 How a page is counted
 ---------------------
 A view says what its answer counts as with `mark(response, kind, versions)`. `count(request,
-response)` is the one function that counts: procedures/caching.public_page calls it for an
-answer served from the page cache and for one just rendered (the marks are stored with the
-cached page), and views outside the page cache (the clinic pack) call it themselves. Whatever
-serves cached pages later (a middleware) calls it the same way.
+response)` is the one function that counts, and one place calls it:
+procedures/caching.PageCacheMiddleware, which every answer leaves through, whether it was
+served from the page cache (the marks are stored with the cached page) or just made.
 
 Answers not counted: anything but a 200, HEAD requests, robots that say so in their
 User-Agent, and pages a browser or CDN shows from its own copy (a 304, or no request at all),

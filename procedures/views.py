@@ -19,6 +19,7 @@ from django.utils.translation import (
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 
+from . import caching, throttle
 from . import search as search_backend
 from . import usage
 from .context_processors import site
@@ -28,6 +29,11 @@ from .models import (
 )
 
 SEARCH_MAX_LENGTH = 200
+# New searches (ones not already in the cache) one address may make in an hour, and the whole
+# site. Generous, as a hospital's guest Wi-Fi puts a waiting room behind one address; a
+# search someone has made before is served from the cache and never counts.
+SEARCH_PER_CLIENT_PER_HOUR = 100
+SEARCH_SITE_WIDE_PER_HOUR = 20_000
 
 
 def _current_version(slug):
@@ -278,15 +284,54 @@ def search(request):
     too_long = len(query) > SEARCH_MAX_LENGTH
     # Control characters become spaces, so "kidney<tab>tube" is still two words.
     query = search_backend.clean(query[:SEARCH_MAX_LENGTH])
-    results = search_backend.search(query) if query else []
-    nothing_found = bool(query) and not results
+    found = {"results": [], "suggestions": []}
+    if query:
+        key = caching.search_key(request, query)
+        found = caching.cache_read(key)
+        if found is None:
+            # Only a search nobody has made in this library generation reaches the database,
+            # so only those count towards the limit; a patient repeating one never does.
+            if throttle.too_many(request, "search", SEARCH_PER_CLIENT_PER_HOUR, SEARCH_SITE_WIDE_PER_HOUR):
+                return _searching_paused(request)
+            found = _search(query)
+            caching.cache_write(key, found)
+    nothing_found = bool(query) and not found["results"]
     return render(
         request,
         "procedures/search.html",
-        {"query": query, "results": results, "too_long": too_long,
-         "suggestions": search_backend.suggest(query) if nothing_found else [],
+        {"query": query, "too_long": too_long, **found,
          "departments": Department.objects.all() if nothing_found else []},
     )
+
+
+def _search(query):
+    """What the search page shows for `query`, small enough to keep in the cache."""
+    results = search_backend.search(query)
+    return {
+        "results": [search_backend.Result(search_backend.slim(r.procedure), r.snippet) for r in results],
+        "suggestions": [] if results else [search_backend.slim(p) for p in search_backend.suggest(query)],
+    }
+
+
+def _searching_paused(request):
+    """Too many new searches from one address (or from everyone) this hour: a calm page with
+    the ways that still work (the A to Z list, searches made before, the phone numbers).
+
+    A flood is answered with it again and again, so it is made once for each language and
+    library generation and kept, without the query (caching.kept_key): a refused search then
+    costs a read of the counts and of the cache, not a page to render."""
+    key = caching.kept_key(request, "search-paused")
+    page = caching.cache_read(key)
+    if page is None:
+        page = loader.render_to_string(
+            "procedures/search_paused.html",
+            {"departments": Department.objects.all(), "language_links_to": request.path},
+            request,
+        )
+        caching.cache_write(key, page)
+    response = HttpResponse(page, status=429)
+    response["Retry-After"] = str(throttle.seconds_left())
+    return response
 
 
 def glossary(request):

@@ -21,6 +21,17 @@ ROOT = Path(__file__).resolve().parent.parent
 # Every public page runs at most this many SQL queries, however large the library
 # (tests/test_query_budget.py); the search index's statements are held to it too.
 QUERY_BUDGET = 4
+
+
+def reads_and_counts(queries):
+    """How many of a request's statements (a CaptureQueriesContext) read, and how many count
+    the request for flood control."""
+    from procedures.models import RequestCount
+
+    counting = [q for q in queries.captured_queries if RequestCount._meta.db_table in q["sql"]]
+    return len(queries) - len(counting), len(counting)
+
+
 # What production serves static files with (ir_portal/settings.py when DJANGO_DEBUG is off).
 PRODUCTION_STATIC_STORAGE = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
 

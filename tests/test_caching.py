@@ -4,6 +4,7 @@ and per-person pages are never kept, and browsers and CDNs may keep the public p
 import pickle
 
 import pytest
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
@@ -12,7 +13,7 @@ from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.test import Client, RequestFactory
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import http_date
 
 from procedures import caching
@@ -38,7 +39,7 @@ def cached_pages():
     bodies = []
     for key, value in cache._cache.items():
         if ":page:" in key:
-            status, content, headers, usage_marks = pickle.loads(value)
+            content, headers, varies_by_language, usage_marks = pickle.loads(value)
             bodies.append(content.decode())
     return bodies
 
@@ -192,9 +193,17 @@ def test_forms_admin_and_appointment_sheets_are_never_stored(staff_client, publi
 # -- the decorator on its own: what makes a page personal ------------------------------------
 
 
-def call(view):
-    request = RequestFactory().get("/somewhere/")
-    return caching.public_page(view)(request), request
+def call(view, request=None):
+    """`view` as a public page, through the page cache's middleware, as urls.py serves it."""
+    request = request or RequestFactory().get("/somewhere/")
+    return caching.PageCacheMiddleware(caching.public_page(view))(request), request
+
+
+def test_a_plain_page_is_stored():
+    # The control for the tests below: the same call stores a page that is not personal.
+    response, _ = call(lambda request: HttpResponse("<p>The same for everyone</p>"))
+    assert "public" in response["Cache-Control"]
+    assert cached_pages() == ["<p>The same for everyone</p>"]
 
 
 def test_a_page_carrying_a_csrf_token_is_not_stored():
@@ -224,10 +233,11 @@ def test_a_request_with_a_session_cookie_is_answered_fresh():
         calls.append(request)
         return HttpResponse(f"page {len(calls)}")
 
-    caching.public_page(page)(RequestFactory().get("/x/"))  # stored
+    call(page, RequestFactory().get("/x/"))
+    assert cached_pages() == ["page 1"]
     request = RequestFactory().get("/x/")
     request.COOKIES["sessionid"] = "abc"
-    response = caching.public_page(page)(request)
+    response, _ = call(page, request)
     assert response.content == b"page 2"
     assert "private" in response["Cache-Control"]
     assert response["Vary"] == "Cookie"
@@ -312,3 +322,123 @@ def test_a_deploy_that_only_fixes_a_translation_gets_fresh_pages(settings, tmp_p
         assert caching.deploy_fingerprint()[0] != before
     finally:
         caching.deploy_fingerprint.cache_clear()
+
+
+def test_a_page_given_a_cookie_below_the_cache_is_not_stored():
+    def stack(request):
+        response = caching.public_page(lambda request: HttpResponse("page"))(request)
+        response.set_cookie("something", "personal")  # as a middleware below the cache might
+        return response
+
+    caching.PageCacheMiddleware(stack)(RequestFactory().get("/x/"))
+    assert cached_pages() == []
+
+
+# -- served early: before any middleware but SecurityMiddleware ----------------------------
+
+
+def made_by_the_whole_stack(response):
+    """AuthenticationMiddleware gives every request it sees a user; a page served from the
+    cache never reaches it."""
+    return hasattr(response.wsgi_request, "user")
+
+
+def every_kind_of_public_page(published, department):
+    department.procedures.add(published.procedure)
+    publish_new_text(published, what_it_is="Version two.")  # so that version 1 is archived
+    procedure = published.procedure
+    # A version's own pages exist in the languages it was written in: English here.
+    urls = [reverse("procedures:leaflet_version", args=[procedure.slug, 1]),
+            reverse("procedures:check", args=[procedure.resource_number, 2])]
+    for language in ("en-gb", "ar"):
+        with translation.override(language):
+            urls += [
+                reverse("procedures:home"), reverse("procedures:list"),
+                procedure.category.get_absolute_url(), procedure.get_absolute_url(),
+                reverse("procedures:leaflet_print", args=[procedure.slug]),
+                reverse("procedures:departments"), department.get_absolute_url(),
+                reverse("procedures:glossary"), reverse("procedures:search") + "?q=kidney",
+            ]
+    return urls
+
+
+def test_every_public_page_is_served_early_with_the_same_headers(client, published, department):
+    urls = every_kind_of_public_page(published, department)
+    assert any(url.startswith("/ar/") for url in urls)
+    for url in urls:
+        for secure in (False, True):  # HSTS on HTTPS only
+            made = client.get(url, secure=secure)
+            assert made.status_code == 200 and made_by_the_whole_stack(made), url
+            served = client.get(url, secure=secure)
+            assert not made_by_the_whole_stack(served), url
+            assert served.status_code == 200 and served.content == made.content, url
+            # Every header, with its value, in the same order.
+            assert list(served.headers.items()) == list(made.headers.items()), url
+    assert "Strict-Transport-Security" in served and "Content-Security-Policy" in served
+
+
+def test_a_304_from_the_cache_has_the_headers_of_one_made_by_the_whole_stack(client, published):
+    for url in (leaflet_url(published), "/"):  # the home page also says Vary
+        etag = client.get(url)["ETag"]
+        early = client.get(url, HTTP_IF_NONE_MATCH=etag)
+        cache.clear()
+        late = client.get(url, HTTP_IF_NONE_MATCH=etag)
+        assert early.status_code == late.status_code == 304
+        assert not made_by_the_whole_stack(early) and made_by_the_whole_stack(late)
+        assert list(early.headers.items()) == list(late.headers.items())
+        assert early.content == b""
+
+    # A stale ETag gets the stored page, still early.
+    client.get(leaflet_url(published))
+    stale = client.get(leaflet_url(published), HTTP_IF_NONE_MATCH='"not-this-one"')
+    assert stale.status_code == 200 and not made_by_the_whole_stack(stale)
+    assert "Plain words about" in stale.content.decode()
+
+
+def test_head_gets_the_stored_headers_and_no_body(client, published):
+    url = leaflet_url(published)
+    made = client.head(url)  # the first request, and the page is stored from it
+    served_get, served_head = client.get(url), client.head(url)
+    assert not made_by_the_whole_stack(served_get) and not made_by_the_whole_stack(served_head)
+    assert made.status_code == served_head.status_code == served_get.status_code == 200
+    assert made.content == served_head.content == b""
+    assert int(served_get["Content-Length"]) == len(served_get.content) > 1000
+    assert list(made.headers.items()) == list(served_head.headers.items()) == list(served_get.headers.items())
+
+
+def test_a_signed_in_nurse_never_gets_the_stored_page(client, staff, published):
+    url = reverse("procedures:leaflet_print", args=[published.procedure.slug])
+    anonymous = Client()
+    anonymous.get(url)
+    assert not made_by_the_whole_stack(anonymous.get(url))  # stored, and served early
+
+    client.force_login(staff)
+    page = client.get(url)
+    assert made_by_the_whole_stack(page)
+    assert "Make a clinic pack" in page.content.decode()  # a staff-only link
+    assert "private" in page["Cache-Control"] and not page.has_header("ETag")
+
+
+def test_the_stored_english_home_page_still_sends_other_languages_to_theirs(client, published):
+    client.get("/", HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9")
+    english = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US")
+    assert english.status_code == 200 and not made_by_the_whole_stack(english)
+
+    arabic = client.get("/", HTTP_ACCEPT_LANGUAGE="ar-EG,ar;q=0.9")
+    assert arabic.status_code == 302 and arabic["Location"] == "/ar/"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "pl"  # chosen with the switcher before
+    assert client.get("/")["Location"] == "/pl/"
+
+
+def test_changed_header_settings_reach_pages_already_stored(client, published, settings):
+    # A stored page keeps its Cache-Control and HSTS headers: settings from the environment
+    # that make them are in the key, so a change is served at once, not when the page expires.
+    url = leaflet_url(published)
+    client.get(url, secure=True)
+    assert not made_by_the_whole_stack(client.get(url, secure=True))
+
+    settings.PUBLIC_PAGE_MAX_AGE = 60
+    settings.SECURE_HSTS_SECONDS = 600
+    changed = Client().get(url, secure=True)  # SecurityMiddleware reads it when it starts
+    assert "max-age=60," in changed["Cache-Control"]
+    assert changed["Strict-Transport-Security"].startswith("max-age=600")

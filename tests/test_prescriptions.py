@@ -181,8 +181,14 @@ def test_the_last_day_works_and_the_day_after_answers_410_with_words(
     assert patient.get(patient_url(prescription)).status_code == 200
     assert patient.get(patient_url(prescription)).status_code == 200  # and now in the page cache
 
-    # The next day (the page cache's keys hold the date, so yesterday's copy is not used).
+    # The next day (the page cache's keys hold the date, so yesterday's copy is not used): the
+    # clock moves on a day, and with it the date each process works out once a day.
+    from time import time
+
+    from procedures import caching
+
     monkeypatch.setattr(timezone, "localdate", lambda *args: today + datetime.timedelta(days=1))
+    monkeypatch.setattr(caching, "wall_clock", lambda: time() + 24 * 60 * 60)
     response = patient.get(patient_url(prescription))
     assert response.status_code == 410
     page = response.content.decode()

@@ -65,9 +65,10 @@ def leaflet_json_ld(context, version):
 @register.simple_tag(takes_context=True)
 def language_links(context):
     """The language switcher: for each of the site's languages, a link that remembers the
-    choice (choose_language) and leads to this same page in that language."""
+    choice (choose_language) and leads to this same page in that language, or to the address
+    the view gives as `language_links_to` (a page kept for every query, without one)."""
     request = context.get("request")
-    here = request.get_full_path() if request else "/"
+    here = context.get("language_links_to") or (request.get_full_path() if request else "/")
     current = translation.get_language()
     links = []
     for code, name in settings.LANGUAGES:

@@ -48,3 +48,14 @@ def test_search_from_the_home_page_finds_the_kidney_tube(page, site):
     page.get_by_label("Search for a procedure, or the words you were given").fill("kidney tube")
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_role("link", name="Nephrostomy (kidney tube)")).to_be_visible()
+
+
+def test_the_search_is_busy_page_passes_axe(page, site, monkeypatch):
+    from procedures import views
+
+    monkeypatch.setattr(views, "SEARCH_PER_CLIENT_PER_HOUR", 0)  # this address has used its hour's
+    response = page.goto(site + "/search/?q=kidney+tube")
+    assert response.status == 429
+    expect(page.locator("h1")).to_have_text("Search is busy")
+    expect(page.get_by_role("link", name="see every procedure from A to Z")).to_be_visible()
+    assert_accessible(page)

@@ -1,0 +1,104 @@
+"""Search that holds under load: results are kept under (the query as search treats it, the
+page's language, the library generation), so a search made before costs no database search
+and a publish shows at once; new searches are limited per address, with a calm page."""
+
+from urllib.parse import urlencode
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from procedures import views, workflow
+from procedures.models import Department, Procedure
+from tests.test_caching import cached_pages
+
+pytestmark = pytest.mark.django_db
+
+
+def search_url(query, prefix=""):
+    return f"{prefix}/search/?{urlencode({'q': query})}"
+
+
+def search(client, query, prefix="", **extra):
+    """The search page, and whether the database was searched for it."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(search_url(query, prefix), **extra)
+    table = Procedure._meta.db_table
+    return response, any(table in q["sql"] for q in queries.captured_queries)
+
+
+def test_a_search_typed_differently_is_answered_from_the_kept_results(client, published):
+    first, searched = search(client, "kidney biopsy")
+    assert searched and "Kidney biopsy" in first.content.decode()
+
+    again, searched = search(client, "  KIDNEY\tBiopsy ")
+    assert again.status_code == 200 and not searched
+    page = again.content.decode()
+    assert "Kidney biopsy" in page and 'href="/procedures/kidney-biopsy/"' in page
+    assert "“KIDNEY Biopsy”" in page  # what the patient typed, tidied, not the kept form
+
+
+def test_a_search_after_a_publish_finds_the_new_leaflet(client, published, make_procedure, make_draft):
+    procedure = make_procedure("liver-biopsy", title="Liver biopsy")
+    before, _ = search(client, "liver")
+    assert "No leaflets found" in before.content.decode()
+    search(client, "Liver")  # the results are kept, the page too
+
+    workflow.publish(make_draft(procedure))
+
+    after, searched = search(client, "liver")
+    assert searched and 'href="/procedures/liver-biopsy/"' in after.content.decode()
+    typed_differently, searched = search(client, "Liver")  # kept again, in the new generation
+    assert not searched and 'href="/procedures/liver-biopsy/"' in typed_differently.content.decode()
+
+    workflow.withdraw(published, comment="Advice changed")
+    gone, _ = search(client, "kidney biopsy")
+    assert 'href="/procedures/kidney-biopsy/"' not in gone.content.decode()
+
+
+def test_kept_results_link_to_the_leaflets_in_the_pages_language(client, published):
+    search(client, "kidney")
+    arabic, searched = search(client, "kidney", prefix="/ar")
+    assert searched  # kept per language
+    page = arabic.content.decode()
+    assert 'lang="ar"' in page and 'href="/ar/procedures/kidney-biopsy/"' in page
+    english, searched = search(client, "Kidney")
+    assert not searched and 'href="/procedures/kidney-biopsy/"' in english.content.decode()
+
+
+def test_new_searches_from_one_address_are_limited_with_a_calm_page(
+    client, published, department, monkeypatch
+):
+    monkeypatch.setattr(views, "SEARCH_PER_CLIENT_PER_HOUR", 3)
+    for query in ("kidney", "biopsy", "tube"):
+        assert search(client, query)[0].status_code == 200
+
+    limited, _ = search(client, "needle")
+    assert limited.status_code == 429
+    page = limited.content.decode()
+    assert "Search is busy" in page and "cannot search for you just now" in page
+    assert "01632 960 555" in page and 'href="/procedures/"' in page  # the phone, the A to Z
+    assert 0 < int(limited["Retry-After"]) <= 3600
+    assert "public" not in limited["Cache-Control"] and "no-cache" in limited["Cache-Control"]
+    assert not any("Search is busy" in body for body in cached_pages())
+    # A flood gets the same page again, kept rather than made for each refused search.
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(search_url("scalpel"))
+    assert again.status_code == 429 and again.content == limited.content
+    assert not any(Department._meta.db_table in q["sql"] for q in queries.captured_queries)
+
+    # Searches made before still work, however they are typed; another address is not limited.
+    assert "Kidney biopsy" in search(client, "KIDNEY")[0].content.decode()
+    assert search(client, "needle", REMOTE_ADDR="192.0.2.44")[0].status_code == 200
+
+
+def test_one_address_flooding_leaves_the_site_limit_to_everyone_else(client, published, monkeypatch):
+    monkeypatch.setattr(views, "SEARCH_PER_CLIENT_PER_HOUR", 2)
+    monkeypatch.setattr(views, "SEARCH_SITE_WIDE_PER_HOUR", 5)
+    answers = [search(client, f"flood {n}", REMOTE_ADDR="192.0.2.1")[0].status_code for n in range(20)]
+    assert answers == [200, 200] + [429] * 18
+
+    # The flood's refused searches did not count for the site: 2 of its 5 are used.
+    for n, address in enumerate(("192.0.2.2", "192.0.2.3", "192.0.2.4")):
+        assert search(client, f"patient {n}", REMOTE_ADDR=address)[0].status_code == 200
+    assert search(client, "one too many", REMOTE_ADDR="192.0.2.5")[0].status_code == 429
