@@ -60,8 +60,14 @@ class Workspace:
         self.servers = []
 
     def manage(self, *args):
-        subprocess.run([str(PYTHON), "manage.py", *args], cwd=ROOT, env=self.env, check=True,
-                       stdout=subprocess.DEVNULL, timeout=600)
+        subprocess.run(
+            [str(PYTHON), "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            timeout=600,
+        )
 
     def prepare(self, leaflets=0, static=True):
         """Migrate, load the real library from content/, add synthetic leaflets, collectstatic."""
@@ -156,9 +162,11 @@ def machine(database="sqlite"):
     else:
         db = f"SQLite {sqlite3.sqlite_version}"
     load1, load5, _ = os.getloadavg()
-    return (f"machine: nproc {len(os.sched_getaffinity(0))}, {model}; Python {platform.python_version()}; "
-            f"{db}; {platform.system()} {platform.release()}; load average {load1:.2f} (1 min), "
-            f"{load5:.2f} (5 min) at start")
+    return (
+        f"machine: nproc {len(os.sched_getaffinity(0))}, {model}; Python {platform.python_version()}; "
+        f"{db}; {platform.system()} {platform.release()}; load average {load1:.2f} (1 min), "
+        f"{load5:.2f} (5 min) at start"
+    )
 
 
 def free_port():
@@ -186,10 +194,21 @@ class Gunicorn:
         self.log = workspace.folder / f"gunicorn-{self.port}.log"
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
-                [str(GUNICORN), app, "--bind", f"127.0.0.1:{self.port}",
-                 "--workers", str(workers), "--log-level", "warning"],
-                cwd=ROOT, env={**workspace.env, **(env or {})},
-                stdout=subprocess.DEVNULL, stderr=log, text=True,
+                [
+                    str(GUNICORN),
+                    app,
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                    "--workers",
+                    str(workers),
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=ROOT,
+                env={**workspace.env, **(env or {})},
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                text=True,
             )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -204,8 +223,10 @@ class Gunicorn:
         raise RuntimeError("gunicorn did not answer /healthz within 30 s")
 
     def describe(self):
-        return (f"gunicorn {self.app}, {self.workers} sync workers (the README's production command), "
-                f"127.0.0.1:{self.port}")
+        return (
+            f"gunicorn {self.app}, {self.workers} sync workers (the README's production command), "
+            f"127.0.0.1:{self.port}"
+        )
 
     def cpu_seconds(self):
         """CPU time (user + system) gunicorn's master and workers have used so far. On a
@@ -378,7 +399,7 @@ def _connect(port):
 class _Exchange:
     """One response being read: the status line, then headers, then Content-Length bytes."""
 
-    __slots__ = ("begun", "traffic", "buffer", "status", "remaining", "keep_alive")
+    __slots__ = ("begun", "buffer", "keep_alive", "remaining", "status", "traffic")
 
     def __init__(self, begun, traffic):
         self.begun, self.traffic = begun, traffic
@@ -413,10 +434,13 @@ def percentile(values, fraction):
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def summary(latencies):
-    return {"p50": percentile(latencies, 0.50), "p95": percentile(latencies, 0.95),
-            "p99": percentile(latencies, 0.99),
-            "mean": statistics.fmean(latencies) if latencies else float("nan")}
+    return {
+        "p50": percentile(latencies, 0.50),
+        "p95": percentile(latencies, 0.95),
+        "p99": percentile(latencies, 0.99),
+        "mean": statistics.fmean(latencies) if latencies else float("nan"),
+    }

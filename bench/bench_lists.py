@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import bench_workspace, summary  # noqa: E402
+from _harness import bench_workspace, summary
 
 
 def timed(client, url, before=None, seconds=3.0, at_most=10_000, at_least=3):
@@ -60,11 +60,15 @@ def main():
             "departments": "/departments/",
             "glossary": "/glossary/",
         }
-        print(f"library: {LeafletVersion.objects.live('en').count()} live leaflets; "
-              f"Django test Client in process, DEBUG off; cache: {caches['default'].__class__.__name__}")
+        print(
+            f"library: {LeafletVersion.objects.live('en').count()} live leaflets; "
+            f"Django test Client in process, DEBUG off; cache: {caches['default'].__class__.__name__}"
+        )
         client = Client()
-        print(f"{'page':26} {'bytes':>9} {'queries':>7} {'rendered p50 ms':>15} {'cached p50 ms':>13} "
-              f"{'cached p95':>10} {'ratio':>6}")
+        print(
+            f"{'page':26} {'bytes':>9} {'queries':>7} {'rendered p50 ms':>15} {'cached p50 ms':>13} "
+            f"{'cached p95':>10} {'ratio':>6}"
+        )
         for name, url in pages.items():
             cache.clear()
             with CaptureQueriesContext(connection) as cold_queries:
@@ -76,8 +80,11 @@ def main():
             rendered, response = timed(client, url, before=cache.clear, seconds=options.seconds, at_most=20)
             cached, _ = timed(client, url, seconds=options.seconds)
             cold, warm = summary(rendered), summary(cached)
-            print(f"{name:26} {len(response.content):9d} {queries:>7} "
-                  f"{cold['p50']:15.1f} {warm['p50']:13.2f} {warm['p95']:10.2f} {cold['p50'] / warm['p50']:5.0f}x")
+            print(
+                f"{name:26} {len(response.content):9d} {queries:>7} "
+                f"{cold['p50']:15.1f} {warm['p50']:13.2f} {warm['p95']:10.2f} "
+                f"{cold['p50'] / warm['p50']:5.0f}x"
+            )
         print("queries: rendered/cached; ratio: rendered p50 / cached p50")
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import bench_workspace  # noqa: E402
+from _harness import bench_workspace
 
 BUDGET = 100 * 1024
 
@@ -53,17 +53,29 @@ def main():
             served = client.get(asset, HTTP_ACCEPT_ENCODING="gzip, br")
             encoding = served.get("Content-Encoding", "none")
             kind = "CSS " if asset.endswith(".css") else "JS  "
-            rows.append((kind + asset, body, gzip.compress(body, 9), brotli.compress(body), f"{encoding} by WhiteNoise"))
+            rows.append(
+                (
+                    kind + asset,
+                    body,
+                    gzip.compress(body, 9),
+                    brotli.compress(body),
+                    f"{encoding} by WhiteNoise",
+                )
+            )
         totals = [0, 0, 0]
         for name, raw, gz, br, how in rows:
             print(f"{name:44} {len(raw):8d} {len(gz):7d} {len(br):7d}  {how}")
             totals = [totals[0] + len(raw), totals[1] + len(gz), totals[2] + len(br)]
         print(f"{'total':44} {totals[0]:8d} {totals[1]:7d} {totals[2]:7d}")
-        print_only = [tag for tag in re.findall(r"<link[^>]*stylesheet[^>]*>", text) if 'media="print"' in tag]
+        print_only = [
+            tag for tag in re.findall(r"<link[^>]*stylesheet[^>]*>", text) if 'media="print"' in tag
+        ]
         print(f"scripts: {len(scripts)}; stylesheets: {len(stylesheets)} ({len(print_only)} for print only)")
-        print(f"ratio: {totals[0] / BUDGET:.2f} of the 100 KB budget uncompressed "
-              f"({'met' if totals[0] <= BUDGET else 'NOT met'}); gzip sends {totals[1] / totals[0]:.0%} "
-              f"of the bytes, brotli {totals[2] / totals[0]:.0%}")
+        print(
+            f"ratio: {totals[0] / BUDGET:.2f} of the 100 KB budget uncompressed "
+            f"({'met' if totals[0] <= BUDGET else 'NOT met'}); gzip sends {totals[1] / totals[0]:.0%} "
+            f"of the bytes, brotli {totals[2] / totals[0]:.0%}"
+        )
 
 
 if __name__ == "__main__":

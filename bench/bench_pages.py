@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import REAL_LIBRARY_SLUG, bench_workspace, get, load, summary  # noqa: E402
+from _harness import REAL_LIBRARY_SLUG, bench_workspace, get, load, summary
 
 TARGET_BARE, TARGET_HEALTHZ, TARGET_P99 = 0.9, 1.3, 50.0
 
@@ -58,16 +58,22 @@ def main():
         assert get(bare.port, "/")[2] == b"ok"
         # The same view answering with the leaflet page's bytes and headers (not gunicorn's own).
         page = workspace.folder / "leaflet-page.json"
-        django_headers = {k: v for k, v in headers.items() if k.lower() not in ("server", "date", "connection")}
+        django_headers = {
+            k: v for k, v in headers.items() if k.lower() not in ("server", "date", "connection")
+        }
         page.write_text(json.dumps({"headers": django_headers, "body": body.decode()}), encoding="utf-8")
         same_bytes = workspace.serve(app="bench.bare_django", env={"BARE_PAGE": str(page)})
         assert get(same_bytes.port, "/")[2] == body
-        print(f"servers: {portal.describe()}; {bare.describe()}, twice: answering \"ok\", and the leaflet's "
-              f"bytes with its {len(django_headers)} headers")
+        print(
+            f'servers: {portal.describe()}; {bare.describe()}, twice: answering "ok", and the leaflet\'s '
+            f"bytes with its {len(django_headers)} headers"
+        )
         print(f"library: content/ + {options.leaflets} synthetic leaflets")
         print(f"leaflet page: {leaflet} ({len(body)} bytes, Cache-Control: {headers.get('Cache-Control')})")
-        print(f"load: {options.connections} connections, {options.seconds:g} s per turn, "
-              f"{options.turns} x (bare, bare 27 KB, healthz, leaflet) after 2 s warm-up each")
+        print(
+            f"load: {options.connections} connections, {options.seconds:g} s per turn, "
+            f"{options.turns} x (bare, bare 27 KB, healthz, leaflet) after 2 s warm-up each"
+        )
 
         servers = {"bare Django": bare, "bare, 27 KB": same_bytes, "healthz": portal, "leaflet": portal}
         paths = {"bare Django": "/", "bare, 27 KB": "/", "healthz": "/healthz", "leaflet": leaflet}
@@ -78,28 +84,44 @@ def main():
             for name, server in servers.items():
                 results[name].add(server, paths[name], options.connections, options.seconds)
 
-        print(f"{'page':12} {'requests':>9} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
-              f"{'errors':>6} {'server CPU us/req':>18} {'client CPU us/req':>18}")
+        print(
+            f"{'page':12} {'requests':>9} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+            f"{'errors':>6} {'server CPU us/req':>18} {'client CPU us/req':>18}"
+        )
         for name, total in results.items():
             figures = summary(total.latencies)
-            print(f"{name:12} {total.requests:9d} {total.rate:8.0f} {figures['p50']:7.1f} "
-                  f"{figures['p95']:7.1f} {figures['p99']:7.1f} {total.errors:6d} "
-                  f"{total.server_cpu_us:18.0f} {total.client_cpu_us:18.0f}")
+            print(
+                f"{name:12} {total.requests:9d} {total.rate:8.0f} {figures['p50']:7.1f} "
+                f"{figures['p95']:7.1f} {figures['p99']:7.1f} {total.errors:6d} "
+                f"{total.server_cpu_us:18.0f} {total.client_cpu_us:18.0f}"
+            )
         leaflet_rate = results["leaflet"].rate
         to_bare = leaflet_rate / results["bare Django"].rate
         to_healthz = leaflet_rate / results["healthz"].rate
         p99 = summary(results["leaflet"].latencies)["p99"]
-        print(f"ratio leaflet/bare Django: {to_bare:.2f} (target >= {TARGET_BARE}: {met(to_bare >= TARGET_BARE)})")
-        print(f"ratio leaflet/healthz: {to_healthz:.2f} (target >= {TARGET_HEALTHZ}: {met(to_healthz >= TARGET_HEALTHZ)})")
+        print(
+            f"ratio leaflet/bare Django: {to_bare:.2f} "
+            f"(target >= {TARGET_BARE}: {met(to_bare >= TARGET_BARE)})"
+        )
+        print(
+            f"ratio leaflet/healthz: {to_healthz:.2f} "
+            f"(target >= {TARGET_HEALTHZ}: {met(to_healthz >= TARGET_HEALTHZ)})"
+        )
         print(f"leaflet p99 {p99:.1f} ms (target < {TARGET_P99:g} ms: {met(p99 < TARGET_P99)})")
         ceiling = results["bare, 27 KB"].rate / results["bare Django"].rate
-        print(f"for comparison: bare Django sending the leaflet's bytes and headers / bare Django: {ceiling:.2f} "
-              f"(what the 27 KB and the headers cost gunicorn and the client alone); "
-              f"leaflet / that: {leaflet_rate / results['bare, 27 KB'].rate:.2f} (what the portal's own work costs)")
+        print(
+            "for comparison: bare Django sending the leaflet's bytes and headers / bare Django: "
+            f"{ceiling:.2f} "
+            f"(what the 27 KB and the headers cost gunicorn and the client alone); "
+            f"leaflet / that: {leaflet_rate / results['bare, 27 KB'].rate:.2f} "
+            "(what the portal's own work costs)"
+        )
         cpu = {name: total.server_cpu_us for name, total in results.items()}
-        print(f"server CPU per request, leaflet/bare Django {cpu['leaflet'] / cpu['bare Django']:.2f}, "
-              f"leaflet/healthz {cpu['leaflet'] / cpu['healthz']:.2f} (lower is cheaper; less affected by "
-              "other load on the machine than req/s)")
+        print(
+            f"server CPU per request, leaflet/bare Django {cpu['leaflet'] / cpu['bare Django']:.2f}, "
+            f"leaflet/healthz {cpu['leaflet'] / cpu['healthz']:.2f} (lower is cheaper; less affected by "
+            "other load on the machine than req/s)"
+        )
         errors = sum(total.errors for total in results.values())
         print(f"errors: {errors}; load average at the end: {os.getloadavg()[0]:.2f} (1 min)")
     return 1 if errors else 0

@@ -87,14 +87,20 @@ def main(seconds):
     rate = requests / (time.perf_counter() - start)
 
     pages = len(PdfReader(io.BytesIO(first.content)).pages)
-    print(f"leaflet: {version.procedure.title} ({version.procedure.resource_number} v{version.number}), "
-          f"{pages} pages, {len(first.content) / 1024:.0f} KiB")
+    print(
+        f"leaflet: {version.procedure.title} ({version.procedure.resource_number} v{version.number}), "
+        f"{pages} pages, {len(first.content) / 1024:.0f} KiB"
+    )
     print(f"first render (cold process): {first_render * 1000:8.1f} ms")
     print(f"uncached render (warm):      {warm_render * 1000:8.1f} ms")
-    print(f"cached serve:                {rate:8.1f} requests/second "
-          f"({1000 / rate:.2f} ms each, {requests} requests)")
-    print(f"ratio: a cached serve is {first_render * rate:.0f}x faster than the first render "
-          f"({warm_render * rate:.0f}x faster than a warm render)")
+    print(
+        f"cached serve:                {rate:8.1f} requests/second "
+        f"({1000 / rate:.2f} ms each, {requests} requests)"
+    )
+    print(
+        f"ratio: a cached serve is {first_render * rate:.0f}x faster than the first render "
+        f"({warm_render * rate:.0f}x faster than a warm render)"
+    )
 
 
 if __name__ == "__main__":

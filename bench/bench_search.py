@@ -21,8 +21,9 @@ What is measured:
   is 429, the "Search is busy" page); and from a new address each time, so that every search is
   a real one and the limit cannot help (for information).
 Targets: search() p95 < 30 ms; kidney+tube at 32 connections >= 800 req/s with p99 < 100 ms;
-leaflet p99 < 50 ms during the flood that the limit holds back (one address, over its limit). Exits 1 on errors (broken connections,
-answers other than 200, or other than 200 and 429 for the floods).
+leaflet p99 < 50 ms during the flood that the limit holds back (one address, over its limit).
+Exits 1 on errors (broken connections, answers other than 200, or other than 200 and 429 for
+the floods).
 """
 
 import argparse
@@ -36,14 +37,30 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import REAL_LIBRARY_SLUG, Traffic, bench_workspace, load, load_mix, summary  # noqa: E402
+from _harness import REAL_LIBRARY_SLUG, Traffic, bench_workspace, load, load_mix, summary
 
 # What patients type: names, lay words, misspellings, phrases, words only in the text.
 QUERIES = [
-    "kidney", "kidney tube", "nephrostomy", "nefrostomy", "biopsy", "liver biopsy",
-    "stent", "drain", "bile duct", "blood thinners", "what happens afterwards", "back pain injection",
-    "vertebroplasy", "gallbladder", "embolisation", "feeding tube", "chest pain", "aneurysm",
-    "fistula", "synthetic leaflet 04242",
+    "kidney",
+    "kidney tube",
+    "nephrostomy",
+    "nefrostomy",
+    "biopsy",
+    "liver biopsy",
+    "stent",
+    "drain",
+    "bile duct",
+    "blood thinners",
+    "what happens afterwards",
+    "back pain injection",
+    "vertebroplasy",
+    "gallbladder",
+    "embolisation",
+    "feeding tube",
+    "chest pain",
+    "aneurysm",
+    "fistula",
+    "synthetic leaflet 04242",
 ]
 # Misspellings that find nothing, so the page offers "Did you mean …?" (suggest()).
 NOTHING_FOUND = ["kolesistostomy", "embolysashun", "xylophone"]
@@ -90,8 +107,10 @@ def in_turn(queries):
 
 def line(name, latencies, extra=""):
     figures = summary(latencies)
-    return (f"{name:44} {len(latencies):6d} {figures['p50']:7.1f} {figures['p95']:7.1f} "
-            f"{figures['p99']:7.1f} {figures['mean']:7.1f}{extra}")
+    return (
+        f"{name:44} {len(latencies):6d} {figures['p50']:7.1f} {figures['p95']:7.1f} "
+        f"{figures['p99']:7.1f} {figures['mean']:7.1f}{extra}"
+    )
 
 
 def search_path(query):
@@ -118,7 +137,10 @@ def main():
         from procedures.views import SEARCH_PER_CLIENT_PER_HOUR
 
         live = LeafletVersion.objects.live("en").count()
-        print(f"library: {live} live leaflets ({options.leaflets} synthetic); {len(QUERIES)} typical queries in turn")
+        print(
+            f"library: {live} live leaflets ({options.leaflets} synthetic); "
+            f"{len(QUERIES)} typical queries in turn"
+        )
 
         measure(lambda q: len(search(q)), 1.0, in_turn(QUERIES))  # warm up the connection and caches
         direct, found = measure(lambda q: len(search(q)), options.seconds, in_turn(QUERIES))
@@ -162,21 +184,33 @@ def main():
         print(line("GET /search/, new searches, one at a time", http_new))
         print(line("GET /search/, searches made before, one at a time", http_kept))
         for connections, (requests, seconds, latencies, failed) in crowds.items():
-            print(line(f"GET /search/?q=kidney+tube ({connections} connections)", latencies,
-                       f"  {requests / seconds:.0f} req/s, {failed} errors"))
+            print(
+                line(
+                    f"GET /search/?q=kidney+tube ({connections} connections)",
+                    latencies,
+                    f"  {requests / seconds:.0f} req/s, {failed} errors",
+                )
+            )
         print("results per query: " + ", ".join(f"{q!r}: {n}" for q, n in found.items()))
-        print("did you mean: " + "; ".join(f"{q!r}: {', '.join(titles) or '-'}" for q, titles in offered.items()))
+        print(
+            "did you mean: "
+            + "; ".join(f"{q!r}: {', '.join(titles) or '-'}" for q, titles in offered.items())
+        )
 
         errors += flood_runs(server, options, fresh, address, SEARCH_PER_CLIENT_PER_HOUR)
 
         p95 = summary(direct)["p95"]
         requests, seconds, latencies, _ = crowds[options.connections]
         rate, p99 = requests / seconds, summary(latencies)["p99"]
-        print(f"search() p95 {p95:.1f} ms (target < {TARGET_SEARCH_P95:g} ms: {met(p95 < TARGET_SEARCH_P95)}); "
-              f"ratio HTTP new search/direct p50: {summary(http_new)['p50'] / summary(direct)['p50']:.2f}")
-        print(f"kidney+tube at {options.connections} connections: {rate:.0f} req/s "
-              f"(target >= {TARGET_RATE}: {met(rate >= TARGET_RATE)}), p99 {p99:.1f} ms "
-              f"(target < {TARGET_SEARCH_P99:g} ms: {met(p99 < TARGET_SEARCH_P99)})")
+        print(
+            f"search() p95 {p95:.1f} ms (target < {TARGET_SEARCH_P95:g} ms: {met(p95 < TARGET_SEARCH_P95)}); "
+            f"ratio HTTP new search/direct p50: {summary(http_new)['p50'] / summary(direct)['p50']:.2f}"
+        )
+        print(
+            f"kidney+tube at {options.connections} connections: {rate:.0f} req/s "
+            f"(target >= {TARGET_RATE}: {met(rate >= TARGET_RATE)}), p99 {p99:.1f} ms "
+            f"(target < {TARGET_SEARCH_P99:g} ms: {met(p99 < TARGET_SEARCH_P99)})"
+        )
         print(f"errors: {errors}; load average at the end: {os.getloadavg()[0]:.2f} (1 min)")
     return 1 if errors else 0
 
@@ -198,31 +232,44 @@ def flood_runs(server, options, fresh, address, per_client):
     for name, headers in runs.items():
         traffics = [Traffic("leaflet", options.readers, leaflet)]
         if headers is not None:
-            traffics.append(Traffic("search", options.flood, lambda: search_path(next(fresh)), headers,
-                                    expected=(200, 429)))
+            traffics.append(
+                Traffic(
+                    "search", options.flood, lambda: search_path(next(fresh)), headers, expected=(200, 429)
+                )
+            )
         cpu = server.cpu_seconds()
         seconds = load_mix(server.port, traffics, options.seconds)
         measured[name] = (seconds, traffics, server.cpu_seconds() - cpu)
         errors += sum(traffic.errors for traffic in traffics)
 
-    print(f"\nthe leaflet page during a search flood: {options.readers} connections ask for the leaflet, "
-          f"{options.flood} for a new search each time, {options.seconds:g} s a row; the limit is "
-          f"{per_client} new searches an hour from one address, then 429 (the \"Search is busy\" page)")
-    print(f"{'flood':32} {'leaflet req/s':>13} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6} "
-          f"{'server CPU s':>12}   flood answers")
+    print(
+        f"\nthe leaflet page during a search flood: {options.readers} connections ask for the leaflet, "
+        f"{options.flood} for a new search each time, {options.seconds:g} s a row; the limit is "
+        f'{per_client} new searches an hour from one address, then 429 (the "Search is busy" page)'
+    )
+    print(
+        f"{'flood':32} {'leaflet req/s':>13} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6} "
+        f"{'server CPU s':>12}   flood answers"
+    )
     for name, (seconds, traffics, cpu) in measured.items():
         readers, flood = traffics[0], traffics[1:]
         figures = summary(readers.latencies)
         answers = ""
         if flood:
             searches = flood[0]
-            answers = (f"   {searches.statuses[200]} searched, {searches.statuses[429]} busy (429), "
-                       f"p50 {summary(searches.latencies)['p50']:.1f} ms, {searches.errors} errors")
-        print(f"{name:32} {readers.served / seconds:13.0f} {figures['p50']:7.1f} {figures['p95']:7.1f} "
-              f"{figures['p99']:7.1f} {readers.errors:6d} {cpu:12.2f}{answers}")
+            answers = (
+                f"   {searches.statuses[200]} searched, {searches.statuses[429]} busy (429), "
+                f"p50 {summary(searches.latencies)['p50']:.1f} ms, {searches.errors} errors"
+            )
+        print(
+            f"{name:32} {readers.served / seconds:13.0f} {figures['p50']:7.1f} {figures['p95']:7.1f} "
+            f"{figures['p99']:7.1f} {readers.errors:6d} {cpu:12.2f}{answers}"
+        )
     p99 = summary(measured["one address, over its limit"][1][0].latencies)["p99"]
-    print(f"leaflet p99 during a flood the limit holds back (one address, over its limit): {p99:.1f} ms "
-          f"(target < {TARGET_LEAFLET_P99:g} ms: {met(p99 < TARGET_LEAFLET_P99)})\n")
+    print(
+        f"leaflet p99 during a flood the limit holds back (one address, over its limit): {p99:.1f} ms "
+        f"(target < {TARGET_LEAFLET_P99:g} ms: {met(p99 < TARGET_LEAFLET_P99)})\n"
+    )
     return errors
 
 

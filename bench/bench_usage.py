@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import REAL_LIBRARY_SLUG, bench_workspace, summary  # noqa: E402
+from _harness import REAL_LIBRARY_SLUG, bench_workspace, summary
 
 
 def timed(call, seconds, at_least=50):
@@ -74,8 +74,10 @@ def main():
         print(f"cached leaflet page ({len(client.get(url).content) // 1024} KB), test Client in process:")
         for name, latencies in turns.items():
             figures = summary(latencies)
-            print(f"  {name:13} p50 {figures['p50']:.3f} ms, p95 {figures['p95']:.3f} ms "
-                  f"({len(latencies)} requests)")
+            print(
+                f"  {name:13} p50 {figures['p50']:.3f} ms, p95 {figures['p95']:.3f} ms "
+                f"({len(latencies)} requests)"
+            )
         difference = statistics.median(turns["counting on"]) - statistics.median(turns["counting off"])
         print(f"  difference of the medians: {difference * 1000:+.1f} µs (noise included)")
 
@@ -93,22 +95,29 @@ def main():
         versions = list(LeafletVersion.objects.published().values_list("pk", flat=True))
         kinds = [kind for kind, _ in UsageCount.Kind.choices]
         for rows in (1, 50, 500):
-            def fill():
+
+            def fill(rows=rows):
                 usage.forget()
                 day = timezone.localdate()
                 with usage._lock:
                     for index in range(rows):
-                        key = (versions[index % len(versions)], day - datetime.timedelta(days=index // 60),
-                               kinds[index % len(kinds)])
+                        key = (
+                            versions[index % len(versions)],
+                            day - datetime.timedelta(days=index // 60),
+                            kinds[index % len(kinds)],
+                        )
                         usage._pending[key] += 1
+
             times = []
             for _ in range(20):
                 fill()
                 begun = time.perf_counter()
                 assert usage.flush() == rows
                 times.append((time.perf_counter() - begun) * 1000)
-            print(f"usage.flush() of {rows:3} rows: p50 {p(times, 0.5):6.2f} ms, "
-                  f"p95 {p(times, 0.95):6.2f} ms (once a minute per process)")
+            print(
+                f"usage.flush() of {rows:3} rows: p50 {p(times, 0.5):6.2f} ms, "
+                f"p95 {p(times, 0.95):6.2f} ms (once a minute per process)"
+            )
 
         # 3. The alternative: one upsert per request.
         sql = usage._upsert_sql(1)
@@ -138,8 +147,10 @@ def main():
         for thread in threads:
             thread.join()
         failed = f", {len(failures)} threads failed ({', '.join(sorted(set(failures)))})" if failures else ""
-        print(f"one upsert per request, 4 threads, the same leaflet: "
-              f"{sum(done) / options.seconds:,.0f} a second{failed}")
+        print(
+            f"one upsert per request, 4 threads, the same leaflet: "
+            f"{sum(done) / options.seconds:,.0f} a second{failed}"
+        )
         connections.close_all()
 
 

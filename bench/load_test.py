@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import bench_workspace, get, load, summary  # noqa: E402
+from _harness import bench_workspace, get, load, summary
 
 
 def main():
@@ -44,14 +44,18 @@ def main():
         )
 
     print(f"\nGET {options.path} ({len(body)} bytes), {options.connections} connections for {seconds:.1f} s")
-    print(f"answered 200: {requests} ({requests / seconds:.0f} per second, "
-          f"{requests * len(body) / seconds / 1e6:.1f} MB/s)")
+    print(
+        f"answered 200: {requests} ({requests / seconds:.0f} per second, "
+        f"{requests * len(body) / seconds / 1e6:.1f} MB/s)"
+    )
     print(f"failed:       {failures} (broken connections and answers other than 200)")
     if latencies:
         figures = summary(latencies)
-        print(f"latency:      p50 {figures['p50']:.1f} ms · p95 {figures['p95']:.1f} ms · "
-              f"p99 {figures['p99']:.1f} ms · max {max(latencies):.1f} ms · "
-              f"mean {statistics.fmean(latencies):.1f} ms")
+        print(
+            f"latency:      p50 {figures['p50']:.1f} ms · p95 {figures['p95']:.1f} ms · "
+            f"p99 {figures['p99']:.1f} ms · max {max(latencies):.1f} ms · "
+            f"mean {statistics.fmean(latencies):.1f} ms"
+        )
     return 1 if failures or not latencies else 0
 
 

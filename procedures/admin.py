@@ -27,9 +27,21 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import history, workflow
 from .models import (
-    DEFAULT_LANGUAGE, Category, ClinicPack, Department, Feedback, FormatRequest, GlossaryTerm,
-    LeafletVersion, PrescribedLeaflet, Prescription, Procedure, UsageCount, WorkflowEvent,
-    fingerprint, translation_languages,
+    DEFAULT_LANGUAGE,
+    Category,
+    ClinicPack,
+    Department,
+    Feedback,
+    FormatRequest,
+    GlossaryTerm,
+    LeafletVersion,
+    PrescribedLeaflet,
+    Prescription,
+    Procedure,
+    UsageCount,
+    WorkflowEvent,
+    fingerprint,
+    translation_languages,
 )
 from .readability import measure
 from .sections import SECTION_FIELDS, SECTIONS
@@ -80,9 +92,7 @@ class ReviewDueFilter(admin.SimpleListFilter):
                 next_review_due__gte=today
             )
         if self.value() == "later":
-            return queryset.published().filter(
-                next_review_due__gt=today + datetime.timedelta(days=90)
-            )
+            return queryset.published().filter(next_review_due__gt=today + datetime.timedelta(days=90))
         return queryset
 
 
@@ -93,10 +103,24 @@ USAGE_DAYS = 30  # the review dashboard's usage counts cover this many days, tod
 WORKFLOW_ACTIONS = {
     "submit": (workflow.submit_for_review, _("Send for review"), _("Sent for review."), "optional"),
     "return": (workflow.return_to_draft, _("Send back to draft"), _("Sent back to the editor."), "required"),
-    "publish": (workflow.publish, _("Approve and publish"), _("Published: patients now see this version."), "optional"),
-    "withdraw": (workflow.withdraw, _("Withdraw from patients"), _("Withdrawn: patients no longer see this leaflet."), "optional"),
-    "review": (workflow.record_review, _("Record a review with no change"),
-               _("Review recorded: the review dates are updated in a new version."), "none"),
+    "publish": (
+        workflow.publish,
+        _("Approve and publish"),
+        _("Published: patients now see this version."),
+        "optional",
+    ),
+    "withdraw": (
+        workflow.withdraw,
+        _("Withdraw from patients"),
+        _("Withdrawn: patients no longer see this leaflet."),
+        "optional",
+    ),
+    "review": (
+        workflow.record_review,
+        _("Record a review with no change"),
+        _("Review recorded: the review dates are updated in a new version."),
+        "none",
+    ),
 }
 
 
@@ -113,22 +137,33 @@ class LeafletVersionForm(forms.ModelForm):
             self.fields["opened_revision"].initial = self.instance.revision
         if "translation_of" in self.fields:
             # Only English versions of this leaflet that patients were given can be a source.
-            self.fields["translation_of"].queryset = LeafletVersion.objects.ever_published().filter(
-                procedure_id=self.instance.procedure_id, language=DEFAULT_LANGUAGE
-            ).order_by("-number")
+            self.fields["translation_of"].queryset = (
+                LeafletVersion.objects.ever_published()
+                .filter(procedure_id=self.instance.procedure_id, language=DEFAULT_LANGUAGE)
+                .order_by("-number")
+            )
 
     def clean(self):
         cleaned = super().clean()
         procedure = cleaned.get("procedure")
         if not self.instance.pk and procedure is not None:
-            existing = LeafletVersion.objects.drafts().filter(
-                procedure=procedure, language=self.instance.language
-            ).first()
+            existing = (
+                LeafletVersion.objects.drafts()
+                .filter(procedure=procedure, language=self.instance.language)
+                .first()
+            )
             if existing:
                 url = reverse("admin:procedures_leafletversion_change", args=[existing.pk])
-                self.add_error("procedure", format_html(
-                    gettext('This leaflet already has a draft. <a href="{}">Carry on with that draft</a> '
-                            "instead, so nobody's work is lost."), url))
+                self.add_error(
+                    "procedure",
+                    format_html(
+                        gettext(
+                            'This leaflet already has a draft. <a href="{}">Carry on with that draft</a> '
+                            "instead, so nobody's work is lost."
+                        ),
+                        url,
+                    ),
+                )
         return cleaned
 
     def _post_clean(self):
@@ -148,7 +183,11 @@ class LeafletVersionForm(forms.ModelForm):
         current = LeafletVersion.objects.get(pk=self.instance.pk)
         started_from = current.history.filter(revision=expected).order_by("-history_date").first()
         latest = current.history.order_by("-history_date").first()
-        who = latest.history_user.get_full_name() or latest.history_user.get_username() if latest and latest.history_user else gettext("Someone")
+        who = (
+            latest.history_user.get_full_name() or latest.history_user.get_username()
+            if latest and latest.history_user
+            else gettext("Someone")
+        )
         changed = history.changed_headings(started_from, current) if started_from else []
         self.conflict = history.section_diffs(started_from, current) if started_from else []
         self.add_error(
@@ -158,7 +197,8 @@ class LeafletVersionForm(forms.ModelForm):
                 "They changed: %(changed)s. The sections only they changed now hold their "
                 "text; the sections you changed still hold yours. Compare their changes (shown "
                 "above the form), then press Save again to keep both."
-            ) % {"who": who, "changed": ", ".join(changed) or gettext("the review details")},
+            )
+            % {"who": who, "changed": ", ".join(changed) or gettext("the review details")},
         )
         # Saving again now is a deliberate choice made after seeing their changes. It must not
         # undo what they did in the sections this editor left alone: those take their text.
@@ -166,7 +206,9 @@ class LeafletVersionForm(forms.ModelForm):
         self.data["opened_revision"] = current.revision
         if started_from:
             for field, _heading in history.COMPARED_FIELDS:
-                untouched = (self.cleaned_data.get(field) or "").strip() == (getattr(started_from, field) or "").strip()
+                untouched = (self.cleaned_data.get(field) or "").strip() == (
+                    getattr(started_from, field) or ""
+                ).strip()
                 if field in self.fields and untouched:
                     self.data[field] = getattr(current, field)
 
@@ -175,8 +217,15 @@ class LeafletVersionForm(forms.ModelForm):
 class LeafletVersionAdmin(SimpleHistoryAdmin):
     form = LeafletVersionForm
     list_display = [
-        "procedure", "language", "version_label", "status", "translation_state", "last_reviewed",
-        "next_review_due", "reading_ease", "updated_at",
+        "procedure",
+        "language",
+        "version_label",
+        "status",
+        "translation_state",
+        "last_reviewed",
+        "next_review_due",
+        "reading_ease",
+        "updated_at",
     ]
     list_filter = ["status", "language", "procedure__category", ReviewDueFilter]
     search_fields = ["procedure__title", "procedure__resource_number", "procedure__lay_names"]
@@ -214,9 +263,7 @@ class LeafletVersionAdmin(SimpleHistoryAdmin):
         # The live English version of each row's leaflet, in the list's own query, for
         # translation_state.
         live_english = LeafletVersion.objects.live(DEFAULT_LANGUAGE).filter(procedure=OuterRef("procedure"))
-        return super().get_queryset(request).annotate(
-            live_english_pk=Subquery(live_english.values("pk")[:1])
-        )
+        return super().get_queryset(request).annotate(live_english_pk=Subquery(live_english.values("pk")[:1]))
 
     @admin.display(description="translation")
     def translation_state(self, obj):
@@ -252,9 +299,13 @@ class LeafletVersionAdmin(SimpleHistoryAdmin):
             was_in_review = obj.status == LeafletVersion.Status.IN_REVIEW
             workflow.save_draft(obj, by=request.user)
             if was_in_review:
-                messages.warning(request, gettext(
-                    "This version was waiting for review. Because its text changed, it is a draft "
-                    "again: send it for review when it is ready."))
+                messages.warning(
+                    request,
+                    gettext(
+                        "This version was waiting for review. Because its text changed, it is a draft "
+                        "again: send it for review when it is ready."
+                    ),
+                )
         else:
             workflow.create_draft(obj, by=request.user)
 
@@ -280,16 +331,22 @@ class LeafletVersionAdmin(SimpleHistoryAdmin):
         if obj.reading_ease is None:
             return "Shown after saving."
         rows = format_html_join(
-            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((s.heading, f.reading_ease, f.grade, f.words)
-             for s in SECTIONS for f in [measure(getattr(obj, s.field))]),
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (s.heading, f.reading_ease, f.grade, f.words)
+                for s in SECTIONS
+                for f in [measure(getattr(obj, s.field))]
+            ),
         )
         return format_html(
             "<p>Whole leaflet: reading ease {} (aim for 60 or more) · school grade {} "
             "(aim for 8 or less)</p><table><thead><tr><th scope='col'>Section</th>"
             "<th scope='col'>Reading ease</th><th scope='col'>Grade</th><th scope='col'>Words</th>"
             "</tr></thead><tbody>{}</tbody></table>",
-            obj.reading_ease, obj.reading_grade, rows,
+            obj.reading_ease,
+            obj.reading_grade,
+            rows,
         )
 
     # -- extra admin pages: preview, workflow, compare, restore, live-on, dashboard --------
@@ -331,7 +388,8 @@ class LeafletVersionAdmin(SimpleHistoryAdmin):
                 "approve_url": reverse("admin:procedures_leafletversion_workflow", args=[pk, "publish"])
                 + f"?text={content_hash}"
                 if version.status == LeafletVersion.Status.IN_REVIEW
-                and request.user.has_perm("procedures.approve_leafletversion") else None,
+                and request.user.has_perm("procedures.approve_leafletversion")
+                else None,
             },
         )
 
@@ -367,24 +425,43 @@ class LeafletVersionAdmin(SimpleHistoryAdmin):
                 messages.success(request, success)
                 return self._back(result.pk if isinstance(result, LeafletVersion) else pk)
         elif action == "publish" and read_hash != version.content_hash():
-            error = gettext("The text has changed since you previewed it. Preview it again before "
-                            "you approve it.")
-        return render(request, "admin/procedures/leafletversion/workflow.html", {
-            **self.admin_site.each_context(request), "version": version, "label": label,
-            "error": error, "comment_rule": comment_rule, "title": label, "opts": self.model._meta,
-            "content_hash": read_hash if action == "publish" else "",
-            "fingerprint": fingerprint(read_hash) if action == "publish" else "",
-        }, status=status)
+            error = gettext(
+                "The text has changed since you previewed it. Preview it again before you approve it."
+            )
+        return render(
+            request,
+            "admin/procedures/leafletversion/workflow.html",
+            {
+                **self.admin_site.each_context(request),
+                "version": version,
+                "label": label,
+                "error": error,
+                "comment_rule": comment_rule,
+                "title": label,
+                "opts": self.model._meta,
+                "content_hash": read_hash if action == "publish" else "",
+                "fingerprint": fingerprint(read_hash) if action == "publish" else "",
+            },
+            status=status,
+        )
 
     def new_draft_view(self, request, pk):
         version = get_object_or_404(LeafletVersion, pk=pk)
-        return self._start_draft(request, pk, lambda: workflow.start_new_draft(version, by=request.user),
-                                 gettext("New draft started from this version. Patients still see the published one."))
+        return self._start_draft(
+            request,
+            pk,
+            lambda: workflow.start_new_draft(version, by=request.user),
+            gettext("New draft started from this version. Patients still see the published one."),
+        )
 
     def translate_view(self, request, pk, language):
         english = get_object_or_404(LeafletVersion, pk=pk)
-        return self._start_draft(request, pk, lambda: workflow.start_translation(english, language, by=request.user),
-                                 gettext("Translation draft started. Patients see it only once it is approved."))
+        return self._start_draft(
+            request,
+            pk,
+            lambda: workflow.start_translation(english, language, by=request.user),
+            gettext("Translation draft started. Patients see it only once it is approved."),
+        )
 
     def _start_draft(self, request, pk, start, success):
         """Start a draft and open it; with a draft already there, open that one instead."""
@@ -402,15 +479,25 @@ class LeafletVersionAdmin(SimpleHistoryAdmin):
     def compare_view(self, request, pk):
         version = get_object_or_404(LeafletVersion.objects.select_related("procedure"), pk=pk)
         choices = history.choices_for(version.procedure)
-        default_old = next((c.key for c in choices if c.record != version and isinstance(c.record, LeafletVersion)), None)
+        default_old = next(
+            (c.key for c in choices if c.record != version and isinstance(c.record, LeafletVersion)), None
+        )
         older = history.find(choices, request.GET.get("a", default_old))
         newer = history.find(choices, request.GET.get("b", f"v{version.pk}"))
-        return render(request, "admin/procedures/leafletversion/compare.html", {
-            **self.admin_site.each_context(request), "version": version, "choices": choices,
-            "older": older, "newer": newer, "opts": self.model._meta,
-            "title": f"Compare versions of {version.procedure.title}",
-            "diffs": history.section_diffs(older.record, newer.record) if older and newer else None,
-        })
+        return render(
+            request,
+            "admin/procedures/leafletversion/compare.html",
+            {
+                **self.admin_site.each_context(request),
+                "version": version,
+                "choices": choices,
+                "older": older,
+                "newer": newer,
+                "opts": self.model._meta,
+                "title": f"Compare versions of {version.procedure.title}",
+                "diffs": history.section_diffs(older.record, newer.record) if older and newer else None,
+            },
+        )
 
     def restore_view(self, request, pk):
         """Copy an older version's text into a new draft; the record itself never changes."""
@@ -422,12 +509,19 @@ class LeafletVersionAdmin(SimpleHistoryAdmin):
         try:
             draft = workflow.start_new_draft(version, by=request.user, **fields)
         except workflow.DraftExists:
-            messages.error(request, gettext("This leaflet already has a draft. Publish or delete it first, then restore."))
-            return redirect(reverse("admin:procedures_leafletversion_compare", args=[pk]) + f"?a={chosen.key}")
+            messages.error(
+                request,
+                gettext("This leaflet already has a draft. Publish or delete it first, then restore."),
+            )
+            return redirect(
+                reverse("admin:procedures_leafletversion_compare", args=[pk]) + f"?a={chosen.key}"
+            )
         except PermissionDenied as problem:
             messages.error(request, str(problem))
             return self._back(pk)
-        messages.success(request, gettext("A new draft now holds the text of: %(label)s.") % {"label": chosen.label})
+        messages.success(
+            request, gettext("A new draft now holds the text of: %(label)s.") % {"label": chosen.label}
+        )
         return self._back(draft.pk)
 
     def live_on_view(self, request):
@@ -437,49 +531,87 @@ class LeafletVersionAdmin(SimpleHistoryAdmin):
         day = parse_date(request.GET.get("date", "") or "")
         live = None
         if chosen_procedure and day:
-            live = LeafletVersion.objects.live_on(day).filter(procedure_id=chosen_procedure, language="en").select_related("procedure", "approver").first()
-        return render(request, "admin/procedures/leafletversion/live_on.html", {
-            **self.admin_site.each_context(request), "procedures": procedures,
-            "chosen_procedure": chosen_procedure, "day": day, "live": live,
-            "asked": bool(chosen_procedure and day), "opts": self.model._meta,
-            "title": "Which version was live on a date?",
-        })
+            live = (
+                LeafletVersion.objects.live_on(day)
+                .filter(procedure_id=chosen_procedure, language="en")
+                .select_related("procedure", "approver")
+                .first()
+            )
+        return render(
+            request,
+            "admin/procedures/leafletversion/live_on.html",
+            {
+                **self.admin_site.each_context(request),
+                "procedures": procedures,
+                "chosen_procedure": chosen_procedure,
+                "day": day,
+                "live": live,
+                "asked": bool(chosen_procedure and day),
+                "opts": self.model._meta,
+                "title": "Which version was live on a date?",
+            },
+        )
 
     def dashboard_view(self, request):
         today = timezone.localdate()
-        live = LeafletVersion.objects.published().select_related("procedure__owner", "translation_of").annotate(
-            useful_yes=Count("feedback", filter=Q(feedback__useful=True)),
-            useful_no=Count("feedback", filter=Q(feedback__useful=False)),
-        ).order_by("next_review_due")
+        live = (
+            LeafletVersion.objects.published()
+            .select_related("procedure__owner", "translation_of")
+            .annotate(
+                useful_yes=Count("feedback", filter=Q(feedback__useful=True)),
+                useful_no=Count("feedback", filter=Q(feedback__useful=False)),
+            )
+            .order_by("next_review_due")
+        )
         overdue = [v for v in live if v.next_review_due < today]
         soon = [v for v in live if today <= v.next_review_due <= today + datetime.timedelta(days=90)]
         by_owner = {}
         for version in overdue + soon:
             owner = version.procedure.owner
-            by_owner.setdefault(owner.get_full_name() or owner.get_username() if owner else "No owner", []).append(version)
-        return render(request, "admin/procedures/leafletversion/dashboard.html", {
-            **self.admin_site.each_context(request), "overdue": overdue, "soon": soon,
-            "by_owner": sorted(by_owner.items()), "opts": self.model._meta,
-            "title": "Review dashboard", "today": today,
-            "in_review": LeafletVersion.objects.filter(status="in_review").select_related("procedure"),
-            "recent_comments": Feedback.objects.exclude(comment="").select_related("version__procedure")[:20],
-            "feedback_rows": [v for v in live if v.useful_yes or v.useful_no],
-            "translations_behind": self._translations_behind(live),
-            "usage_days": USAGE_DAYS, "usage_kinds": UsageCount.Kind.choices,
-            "usage_rows": self._usage_rows(live, today),
-        })
+            by_owner.setdefault(
+                owner.get_full_name() or owner.get_username() if owner else "No owner", []
+            ).append(version)
+        return render(
+            request,
+            "admin/procedures/leafletversion/dashboard.html",
+            {
+                **self.admin_site.each_context(request),
+                "overdue": overdue,
+                "soon": soon,
+                "by_owner": sorted(by_owner.items()),
+                "opts": self.model._meta,
+                "title": "Review dashboard",
+                "today": today,
+                "in_review": LeafletVersion.objects.filter(status="in_review").select_related("procedure"),
+                "recent_comments": Feedback.objects.exclude(comment="").select_related("version__procedure")[
+                    :20
+                ],
+                "feedback_rows": [v for v in live if v.useful_yes or v.useful_no],
+                "translations_behind": self._translations_behind(live),
+                "usage_days": USAGE_DAYS,
+                "usage_kinds": UsageCount.Kind.choices,
+                "usage_rows": self._usage_rows(live, today),
+            },
+        )
 
     @staticmethod
     def _usage_rows(live, today):
         """[(version, [count of each kind…]), …] over the last USAGE_DAYS days, for live versions
         that were used, most used first. One query."""
         totals = {}
-        for row in UsageCount.objects.filter(
-            version__in=[v.pk for v in live], day__gt=today - datetime.timedelta(days=USAGE_DAYS)
-        ).values("version_id", "kind").annotate(total=Sum("count")):
+        for row in (
+            UsageCount.objects.filter(
+                version__in=[v.pk for v in live], day__gt=today - datetime.timedelta(days=USAGE_DAYS)
+            )
+            .values("version_id", "kind")
+            .annotate(total=Sum("count"))
+        ):
             totals.setdefault(row["version_id"], {})[row["kind"]] = row["total"]
-        rows = [(v, [totals[v.pk].get(kind, 0) for kind, _label in UsageCount.Kind.choices])
-                for v in live if v.pk in totals]
+        rows = [
+            (v, [totals[v.pk].get(kind, 0) for kind, _label in UsageCount.Kind.choices])
+            for v in live
+            if v.pk in totals
+        ]
         return sorted(rows, key=lambda row: (-sum(row[1]), row[0].procedure.title))
 
     @staticmethod
@@ -492,7 +624,9 @@ class LeafletVersionAdmin(SimpleHistoryAdmin):
         version = self.get_object(request, object_id)
         context = {"version": version}
         if version:
-            live_english = LeafletVersion.objects.live(DEFAULT_LANGUAGE).filter(procedure=version.procedure).first()
+            live_english = (
+                LeafletVersion.objects.live(DEFAULT_LANGUAGE).filter(procedure=version.procedure).first()
+            )
             context.update(
                 live_english=live_english,
                 behind_english=version.is_behind(live_english),
@@ -506,11 +640,13 @@ class LeafletVersionAdmin(SimpleHistoryAdmin):
                 events=WorkflowEvent.objects.filter(
                     version__procedure=version.procedure, version__language=version.language
                 ).select_related("actor", "version"),
-                feedback=Feedback.objects.filter(version__procedure=version.procedure).values(
-                    "version__number").annotate(
-                    yes=Count("pk", filter=Q(useful=True)), no=Count("pk", filter=Q(useful=False))
-                ).order_by("-version__number"),
-                comments=Feedback.objects.filter(version__procedure=version.procedure).exclude(comment="")[:10],
+                feedback=Feedback.objects.filter(version__procedure=version.procedure)
+                .values("version__number")
+                .annotate(yes=Count("pk", filter=Q(useful=True)), no=Count("pk", filter=Q(useful=False)))
+                .order_by("-version__number"),
+                comments=Feedback.objects.filter(version__procedure=version.procedure).exclude(comment="")[
+                    :10
+                ],
             )
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **context})
 
@@ -622,12 +758,26 @@ class PrescribedLeafletInline(admin.TabularInline):
 class PrescriptionAdmin(admin.ModelAdmin):
     """Made on /print/prescription/; here staff find one by its code and revoke it."""
 
-    list_display = ["code", "state_label", "created_at", "expires_on", "language", "department",
-                    "leaflet_count"]
+    list_display = [
+        "code",
+        "state_label",
+        "created_at",
+        "expires_on",
+        "language",
+        "department",
+        "leaflet_count",
+    ]
     list_filter = ["department", "language", "expires_on"]
     search_fields = ["code"]
-    readonly_fields = ["code", "state_label", "language", "department", "created_at", "expires_on",
-                       "revoked_at"]
+    readonly_fields = [
+        "code",
+        "state_label",
+        "language",
+        "department",
+        "created_at",
+        "expires_on",
+        "revoked_at",
+    ]
     fields = readonly_fields
     inlines = [PrescribedLeafletInline]
     actions = ["revoke"]
@@ -652,8 +802,9 @@ class PrescriptionAdmin(admin.ModelAdmin):
         revoked = [prescription for prescription in queryset if not prescription.revoked_at]
         for prescription in revoked:
             prescription.revoke()
-        self.message_user(request, f"Revoked {len(revoked)} link(s). Patients who open them are told "
-                                   "to ask the department.")
+        self.message_user(
+            request, f"Revoked {len(revoked)} link(s). Patients who open them are told to ask the department."
+        )
 
 
 @admin.register(FormatRequest)
@@ -661,8 +812,16 @@ class FormatRequestAdmin(admin.ModelAdmin):
     """Patients' requests for Easy Read, audio, Braille, BSL, an interpreter or a translation."""
 
     list_display = ["created_at", "leaflet", "department", "formats", "language", "has_contact", "done_at"]
-    list_filter = [("done_at", admin.EmptyFieldListFilter), "department", "easy_read", "audio", "braille",
-                   "bsl", "interpreter", "translation"]
+    list_filter = [
+        ("done_at", admin.EmptyFieldListFilter),
+        "department",
+        "easy_read",
+        "audio",
+        "braille",
+        "bsl",
+        "interpreter",
+        "translation",
+    ]
     search_fields = ["version__procedure__title", "language"]
     readonly_fields = ["version", "department", "formats", "language", "contact", "created_at", "done_at"]
     fields = readonly_fields
@@ -691,8 +850,9 @@ class FormatRequestAdmin(admin.ModelAdmin):
         open_requests = list(queryset.filter(done_at=None))
         for format_request in open_requests:
             format_request.mark_done()
-        self.message_user(request, f"Marked {len(open_requests)} request(s) done; their contact details "
-                                   "are deleted.")
+        self.message_user(
+            request, f"Marked {len(open_requests)} request(s) done; their contact details are deleted."
+        )
 
 
 @admin.register(UsageCount)

@@ -103,14 +103,15 @@ import functools
 import hashlib
 import logging
 import uuid
-from datetime import datetime, time, timedelta, timezone as dt_timezone
-from time import monotonic, time as wall_clock
+from datetime import UTC, datetime, time, timedelta
+from time import monotonic
+from time import time as wall_clock
 
 import django
 from django.conf import settings
 from django.core.cache import cache
-from django.core.handlers.exception import response_for_exception
 from django.core.exceptions import DisallowedHost
+from django.core.handlers.exception import response_for_exception
 from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connection, connections, transaction
 from django.dispatch import receiver
@@ -138,7 +139,7 @@ GENERATION_PK = 1
 STATE_MEMO_SECONDS = 0.25
 _memo = None  # (monotonic() when read, (token, changed_at)), or None: read it next time
 _today_memo = None  # (today's first and tomorrow's first second, as timestamps; today)
-EPOCH = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 CONDITIONAL_HEADERS = frozenset(
     ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE")
 )
@@ -191,7 +192,7 @@ def _as_datetime(value):
     if isinstance(value, str):  # SQLite without converters
         value = parse_datetime(value)
     if timezone.is_naive(value):  # stored in UTC
-        value = value.replace(tzinfo=dt_timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value
 
 
@@ -234,10 +235,15 @@ def connect_signals():
 
     # Status changes of versions are not here: the workflow calls library_changed() itself.
     for model in (Procedure, Category, Department, GlossaryTerm):
-        post_save.connect(library_changed, sender=model, dispatch_uid=f"library-changed-save-{model.__name__}")
-        post_delete.connect(library_changed, sender=model, dispatch_uid=f"library-changed-delete-{model.__name__}")
+        post_save.connect(
+            library_changed, sender=model, dispatch_uid=f"library-changed-save-{model.__name__}"
+        )
+        post_delete.connect(
+            library_changed, sender=model, dispatch_uid=f"library-changed-delete-{model.__name__}"
+        )
     m2m_changed.connect(
-        _procedures_offered_changed, sender=Department.procedures.through,
+        _procedures_offered_changed,
+        sender=Department.procedures.through,
         dispatch_uid="library-changed-department-procedures",
     )
 
@@ -335,8 +341,13 @@ def _pdf():
 # as SecurityMiddleware's headers are stored too). Django's version: what is stored includes
 # its objects (response headers; models in search results).
 VARIANT_SETTINGS = (
-    "PORTAL_NAME", "ORGANISATION_NAME", "PUBLIC_PAGE_MAX_AGE", "SECURE_SSL_REDIRECT",
-    "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD",
+    "PORTAL_NAME",
+    "ORGANISATION_NAME",
+    "PUBLIC_PAGE_MAX_AGE",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
 )
 
 
@@ -442,7 +453,9 @@ class PageCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         # WhiteNoise's files and uploaded pictures are never pages: not looked up.
-        self.not_pages = tuple(url for url in (settings.STATIC_URL, settings.MEDIA_URL) if url.startswith("/"))
+        self.not_pages = tuple(
+            url for url in (settings.STATIC_URL, settings.MEDIA_URL) if url.startswith("/")
+        )
 
     def __call__(self, request):
         key = self.key(request) if self.may_serve(request) else None
@@ -479,8 +492,9 @@ def _store(key, response):
     and a page from the cache needs no second check), and whether the page varies by the
     browser's language (only the English home page does: see _from_store), and what the
     page counts as (procedures/usage.py), so a page from the cache is counted like one made."""
-    cache_write(key, (response.content, response.headers, "accept-language" in _vary(response),
-                      usage.marks(response)))
+    cache_write(
+        key, (response.content, response.headers, "accept-language" in _vary(response), usage.marks(response))
+    )
 
 
 def _storable(response):
@@ -545,7 +559,8 @@ def public_page(view=None, *, store=True):
         etag, last_modified = quote_etag(digest), _last_modified(changed_at, today)
         not_modified = (
             get_conditional_response(request, etag=etag, last_modified=last_modified)
-            if CONDITIONAL_HEADERS.intersection(request.META) else None
+            if CONDITIONAL_HEADERS.intersection(request.META)
+            else None
         )
         if not_modified is not None:
             if not_modified.status_code == 304:

@@ -76,12 +76,15 @@ def _report(base_dir, scratch, code):
     for flag, what in (("--untranslated", "not translated"), ("--only-fuzzy", "fuzzy (check and confirm)")):
         listed = subprocess.run(
             ["msgattrib", flag, "--no-obsolete", "--no-wrap", str(fresh)],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         report.problems += [f"{what}: {msgid}" for msgid in _msgids(listed)]
     statistics = subprocess.run(
         ["msgfmt", "--check", "--statistics", "-o", os.devnull, str(fresh)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     if statistics.returncode:
         report.problems.append(f"msgfmt --check: {statistics.stderr.strip()}")

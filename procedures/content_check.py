@@ -5,16 +5,22 @@ checkout. It collects every problem rather than stopping at the first, because a
 a leaflet wants the whole list in one go. Printing is left to the management command.
 """
 
-import datetime
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from . import house_style
 from .content_files import (
-    PUNCTURES, SEDATIONS, TABLES, ContentError, file_lines, glossary_slug, line_of, name_problem,
-    parse_leaflet, parse_translation,
+    PUNCTURES,
+    SEDATIONS,
+    TABLES,
+    ContentError,
+    file_lines,
+    glossary_slug,
+    line_of,
+    name_problem,
+    parse_leaflet,
+    parse_translation,
 )
 from .markdown import image_problem
 from .models import DEFAULT_REVIEW_MONTHS, add_months
@@ -23,15 +29,35 @@ from .sections import SECTIONS, SECTIONS_BY_HEADING
 
 # The service's procedure list: a patient sent to the portal for one of these must find it.
 REQUIRED_LEAFLETS = (
-    "image-guided-biopsy", "bone-biopsy", "nephrostomy", "antegrade-ureteric-stent",
-    "drainage-of-fluid-collection", "percutaneous-biliary-drainage", "biliary-stent",
-    "percutaneous-transhepatic-cholangiography", "cholecystostomy",
-    "gallbladder-drain-internalisation", "percutaneous-gallstone-removal",
-    "radiologically-inserted-gastrostomy", "gastrointestinal-stent", "tumour-embolisation",
-    "selective-internal-radiation-therapy", "thermal-ablation", "cryoablation", "vertebroplasty",
-    "lumbar-puncture", "epidural-steroid-injection", "nerve-root-block", "facet-joint-injection",
-    "angioplasty-and-stenting", "endovascular-aneurysm-repair", "fistuloplasty", "ivc-filter",
-    "embolisation-for-bleeding", "mechanical-thrombectomy", "carotid-stenting",
+    "image-guided-biopsy",
+    "bone-biopsy",
+    "nephrostomy",
+    "antegrade-ureteric-stent",
+    "drainage-of-fluid-collection",
+    "percutaneous-biliary-drainage",
+    "biliary-stent",
+    "percutaneous-transhepatic-cholangiography",
+    "cholecystostomy",
+    "gallbladder-drain-internalisation",
+    "percutaneous-gallstone-removal",
+    "radiologically-inserted-gastrostomy",
+    "gastrointestinal-stent",
+    "tumour-embolisation",
+    "selective-internal-radiation-therapy",
+    "thermal-ablation",
+    "cryoablation",
+    "vertebroplasty",
+    "lumbar-puncture",
+    "epidural-steroid-injection",
+    "nerve-root-block",
+    "facet-joint-injection",
+    "angioplasty-and-stenting",
+    "endovascular-aneurysm-repair",
+    "fistuloplasty",
+    "ivc-filter",
+    "embolisation-for-bleeding",
+    "mechanical-thrombectomy",
+    "carotid-stenting",
 )
 
 # Plain-English targets: ease 60 and grade 8 are a reading age of about 13, the usual aim for
@@ -115,28 +141,40 @@ def check_library(content_dir, today):
     _check_translations(content_dir, known, report)
     for slug in REQUIRED_LEAFLETS:
         if slug not in known["leaflets"]:
-            report.problems.append(Problem(content_dir / "leaflets" / f"{slug}.md", 0,
-                                           f"required leaflet '{slug}' is missing"))
+            report.problems.append(
+                Problem(content_dir / "leaflets" / f"{slug}.md", 0, f"required leaflet '{slug}' is missing")
+            )
     departments_path = content_dir / "departments.toml"
     for entry in departments:
         missing = [key for key in DEPARTMENT_CONTACTS if not str(entry.get(key, "")).strip()]
         if missing:
-            report.problems.append(Problem(
-                departments_path, line_of(departments_path, f'slug = "{entry.get("slug")}"'),
-                f"department '{entry.get('slug')}' has no {', '.join(missing)}: every leaflet shows "
-                "them (the 24-hour route, PALS and the pharmacy helpline)",
-            ))
+            report.problems.append(
+                Problem(
+                    departments_path,
+                    line_of(departments_path, f'slug = "{entry.get("slug")}"'),
+                    f"department '{entry.get('slug')}' has no {', '.join(missing)}: every leaflet shows "
+                    "them (the 24-hour route, PALS and the pharmacy helpline)",
+                )
+            )
         for slug in entry.get("procedures", []):
             if slug not in known["leaflets"]:
                 # Several departments list the same procedure: point at this department's.
                 after = line_of(departments_path, f'slug = "{entry.get("slug")}"')
-                report.problems.append(Problem(
-                    departments_path, line_of(departments_path, f'"{slug}"', after),
-                    f"department '{entry.get('slug')}' offers '{slug}', which has no leaflet",
-                ))
+                report.problems.append(
+                    Problem(
+                        departments_path,
+                        line_of(departments_path, f'"{slug}"', after),
+                        f"department '{entry.get('slug')}' offers '{slug}', which has no leaflet",
+                    )
+                )
     if len(glossary) < MIN_GLOSSARY_TERMS:
-        report.problems.append(Problem(content_dir / "glossary.toml", 0,
-                                       f"the glossary has only {len(glossary)} terms; it needs at least {MIN_GLOSSARY_TERMS}"))
+        report.problems.append(
+            Problem(
+                content_dir / "glossary.toml",
+                0,
+                f"the glossary has only {len(glossary)} terms; it needs at least {MIN_GLOSSARY_TERMS}",
+            )
+        )
     return report
 
 
@@ -160,10 +198,14 @@ def _check_translations(content_dir, known, report):
             report.problems.append(Problem(path, line, message))
         _check_sources(translation, report)
         if translation.meta["language"] != path.parent.name:
-            report.problems.append(Problem(
-                path, line_of(path, "language"),
-                f"says language '{translation.meta['language']}' but is in the '{path.parent.name}' folder",
-            ))
+            report.problems.append(
+                Problem(
+                    path,
+                    line_of(path, "language"),
+                    f"says language '{translation.meta['language']}' "
+                    f"but is in the '{path.parent.name}' folder",
+                )
+            )
 
 
 def _house_style(path, report):
@@ -182,12 +224,17 @@ def _check_sources(leaflet, report):
     for source in leaflet.meta["sources"]:
         missing = house_style.source_problems(source)
         if missing:
-            line = next((n for n, text in enumerate(leaflet.front_lines, start=2) if source[:40] in text),
-                        leaflet.error("sources", "").line)
-            report.problems.append(Problem(
-                leaflet.path, line,
-                f"source needs {' and '.join(missing)}: \"{' '.join(source.split()[:10])}…\"",
-            ))
+            line = next(
+                (n for n, text in enumerate(leaflet.front_lines, start=2) if source[:40] in text),
+                leaflet.error("sources", "").line,
+            )
+            report.problems.append(
+                Problem(
+                    leaflet.path,
+                    line,
+                    f'source needs {" and ".join(missing)}: "{" ".join(source.split()[:10])}…"',
+                )
+            )
 
 
 def _check_house_style(leaflet, numbered, known, report):
@@ -203,17 +250,27 @@ def _check_house_style(leaflet, numbered, known, report):
 
     for key, values in (("sedation", SEDATIONS), ("puncture", PUNCTURES)):
         if key not in meta:
-            problems.append(Problem(leaflet.path, 1, f"front matter is missing '{key}' (one of "
-                                                     f"{', '.join(values)}: see content/HOUSE_STYLE.md)"))
+            problems.append(
+                Problem(
+                    leaflet.path,
+                    1,
+                    f"front matter is missing '{key}' (one of "
+                    f"{', '.join(values)}: see content/HOUSE_STYLE.md)",
+                )
+            )
     if leaflet.slug not in known["offered"]:
-        problems.append(Problem(leaflet.path, 0, "no department in departments.toml offers this leaflet, "
-                                                 "so it would show no phone number"))
+        problems.append(
+            Problem(
+                leaflet.path,
+                0,
+                "no department in departments.toml offers this leaflet, so it would show no phone number",
+            )
+        )
     _check_sources(leaflet, report)
     add(house_style.check_key_points(numbered["key_points"], next(iter(numbered))))
     for section in SECTIONS:
         add(house_style.check_bands(numbered[section.field], section.heading))
-    add(house_style.check_risk_numbers(numbered["key_points"] + numbered["risks"], style)
-        if style else [])
+    add(house_style.check_risk_numbers(numbered["key_points"] + numbered["risks"], style) if style else [])
     add(house_style.check_death([line for s in SECTIONS for line in numbered[s.field]]))
     add(house_style.check_alternatives(numbered["alternatives"]))
     add(house_style.check_who_does_it(numbered["what_it_is"]))
@@ -273,8 +330,13 @@ def _check_leaflet(leaflet, known, today, report):
     meta = leaflet.meta
     # Missing or empty sources and required sections never get here: parse_leaflet rejects them.
     if meta.get("sample_content") is not True:
-        problems.append(_meta_problem(leaflet, "sample_content",
-                                      "'sample_content = true' is missing: every leaflet must carry the sample-content notice"))
+        problems.append(
+            _meta_problem(
+                leaflet,
+                "sample_content",
+                "'sample_content = true' is missing: every leaflet must carry the sample-content notice",
+            )
+        )
     if meta["category"] not in known["categories"]:
         problems.append(_meta_problem(leaflet, "category", f"unknown category '{meta['category']}'"))
     due_key = "next_review_due" if "next_review_due" in meta else "last_reviewed"
@@ -293,18 +355,28 @@ def _check_leaflet(leaflet, known, today, report):
         result = measure(text)
         figures.append((section, result))
         if result.words < MIN_SECTION_WORDS:
-            problem(heading_line, f"section '{section.heading}' is thin: {result.words} words "
-                                  f"(at least {MIN_SECTION_WORDS})")
+            problem(
+                heading_line,
+                f"section '{section.heading}' is thin: {result.words} words (at least {MIN_SECTION_WORDS})",
+            )
         if result.reading_ease < MIN_SECTION_EASE:
-            problem(heading_line, f"section '{section.heading}' is hard to read: reading ease "
-                                  f"{result.reading_ease} (at least {MIN_SECTION_EASE})")
+            problem(
+                heading_line,
+                f"section '{section.heading}' is hard to read: reading ease "
+                f"{result.reading_ease} (at least {MIN_SECTION_EASE})",
+            )
         elif result.reading_ease < MIN_EASE:
-            problem(heading_line, f"section '{section.heading}' has reading ease "
-                                  f"{result.reading_ease} (aim for {MIN_EASE})", warning=True)
+            problem(
+                heading_line,
+                f"section '{section.heading}' has reading ease {result.reading_ease} (aim for {MIN_EASE})",
+                warning=True,
+            )
         for sentence in result.long_sentences:
             start = " ".join(sentence.split()[:8])
-            problem(_first_line(lines, lambda line: sentence in plain_sentences(line)),
-                    f"long sentence ({len(sentence.split())} words, over 25): \"{start}…\"")
+            problem(
+                _first_line(lines, lambda line, sentence=sentence: sentence in plain_sentences(line)),
+                f'long sentence ({len(sentence.split())} words, over 25): "{start}…"',
+            )
         image = image_problem(text)
         if image:
             problem(_first_line(lines, image_problem), f"picture in '{section.heading}': {image}")

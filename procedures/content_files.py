@@ -16,13 +16,29 @@ from .sections import SECTIONS, SECTIONS_BY_HEADING
 
 FENCE = "+++"
 _TOML_POSITION = re.compile(r"\s*\(at line (?P<line>\d+), column (?P<column>\d+)\)")
-REQUIRED_KEYS = ("title", "resource_number", "category", "summary", "version", "status",
-                 "last_reviewed", "sources")
+REQUIRED_KEYS = (
+    "title",
+    "resource_number",
+    "category",
+    "summary",
+    "version",
+    "status",
+    "last_reviewed",
+    "sources",
+)
 # A translation (content/translations/<language>/<slug>.md) takes its resource number and
 # category from the English leaflet of the same slug, and names the English version it was
 # translated from; its title, summary and lay names are in its own language.
-TRANSLATION_REQUIRED_KEYS = ("language", "translation_of", "title", "summary", "version", "status",
-                             "last_reviewed", "sources")
+TRANSLATION_REQUIRED_KEYS = (
+    "language",
+    "translation_of",
+    "title",
+    "summary",
+    "version",
+    "status",
+    "last_reviewed",
+    "sources",
+)
 STATUSES = ("draft", "in_review", "published", "superseded", "withdrawn")
 # The house style's two facts about a procedure (content/HOUSE_STYLE.md); the same values as
 # models.Sedation and models.Puncture. Optional here, so older files and backups still load;
@@ -87,13 +103,15 @@ def parse_leaflet(path, complete=True, required=REQUIRED_KEYS):
 
     leaflet = LeafletFile(path=path, meta=meta, front_lines=lines[1:close])
     current, start, body = None, close + 1, []
-    for number, line in enumerate(lines[close + 1:], start=close + 2):
+    for number, line in enumerate(lines[close + 1 :], start=close + 2):
         if line.startswith("## "):
             _store(path, leaflet, current, start, body)
             heading = line[3:].strip()
             if heading not in SECTIONS_BY_HEADING:
                 known = "; ".join(s.heading for s in SECTIONS)
-                raise ContentError(path, number, f"unknown section heading '{heading}' (expected one of: {known})")
+                raise ContentError(
+                    path, number, f"unknown section heading '{heading}' (expected one of: {known})"
+                )
             current, start, body = SECTIONS_BY_HEADING[heading], number, []
         elif current is None:
             if line.strip():
@@ -162,9 +180,11 @@ def _check_meta(path, meta, front_lines, complete=True, required=REQUIRED_KEYS):
         "lay_names": "a list of words patients use",
         "translation_of": "the number of the English version translated, from 1",
         "language": "a language code like ar or pl",
-        "sedation": "one of " + ", ".join(f'"{s}"' for s in SEDATIONS)
+        "sedation": "one of "
+        + ", ".join(f'"{s}"' for s in SEDATIONS)
         + " (local anaesthetic only; local anaesthetic and sedation; general anaesthetic)",
-        "puncture": "one of " + ", ".join(f'"{s}"' for s in PUNCTURES)
+        "puncture": "one of "
+        + ", ".join(f'"{s}"' for s in PUNCTURES)
         + " (whether a needle goes into an artery or a large vein)",
     }
     for key, bad in problems.items():
@@ -173,7 +193,9 @@ def _check_meta(path, meta, front_lines, complete=True, required=REQUIRED_KEYS):
     for key in ("food_hours", "clear_fluids_hours"):
         value = meta.get(key)
         if value is not None and (not isinstance(value, (int, float)) or not 0 <= value <= 24):
-            raise ContentError(path, _key_line(front_lines, key), f"'{key}' must be a number of hours from 0 to 24")
+            raise ContentError(
+                path, _key_line(front_lines, key), f"'{key}' must be a number of hours from 0 to 24"
+            )
 
 
 def _toml_error(exc):
@@ -215,8 +237,7 @@ def _dump_value(value):
             return "[]"
         return "[\n" + "".join(f"  {_dump_value(v)},\n" for v in value) + "]"
     # A TOML basic string: escape backslash, quote and control characters.
-    escaped = (str(value).replace("\\", "\\\\").replace('"', '\\"')
-               .replace("\n", "\\n").replace("\t", "\\t"))
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
     # Line and paragraph separators are legal in TOML, but many tools treat them as line ends.
     escaped = "".join(
         f"\\u{ord(c):04x}" if ord(c) < 0x20 or c in "\x7f\x85\u2028\u2029" else c for c in escaped
@@ -277,44 +298,68 @@ class Table:
             """The line setting `key` in the index-th table, or the table's own first line."""
             start = starts[index] if index < len(starts) else 0
             end = starts[index + 1] if index + 1 < len(starts) else len(lines) + 1
-            return next((n for n in range(start + 1, end) if lines[n - 1].split("=")[0].strip() == key), start)
+            return next(
+                (n for n in range(start + 1, end) if lines[n - 1].split("=")[0].strip() == key), start
+            )
 
         for index, entry in enumerate(entries):
             label = entry.get("slug") or entry.get("term") or "?"
             for key in self.required:
                 if not str(entry.get(key, "")).strip():
-                    found.append(ContentError(path, line_of(index, key), f"{self.kind} '{label}' has no '{key}'"))
+                    found.append(
+                        ContentError(path, line_of(index, key), f"{self.kind} '{label}' has no '{key}'")
+                    )
             slug = entry.get("slug")
             if slug not in (None, "") and not (isinstance(slug, str) and SLUG.fullmatch(slug)):
-                found.append(ContentError(
-                    path, line_of(index, "slug"),
-                    f"{self.kind} '{label}': slug {slug!r} must be lower-case letters and digits "
-                    "joined by hyphens, like 'kidney-tube' (it is part of a web address)",
-                ))
+                found.append(
+                    ContentError(
+                        path,
+                        line_of(index, "slug"),
+                        f"{self.kind} '{label}': slug {slug!r} must be lower-case letters and digits "
+                        "joined by hyphens, like 'kidney-tube' (it is part of a web address)",
+                    )
+                )
             for key_label, value_of in self.unique:
                 value = value_of(entry)
                 if not value:
                     continue
                 line = line_of(index, key_label)
                 if value in seen[key_label]:
-                    found.append(ContentError(
-                        path, line, f"{self.kind} {key_label} '{value}' is used twice (first at line "
-                        f"{seen[key_label][value]}): the second would silently replace the first",
-                    ))
+                    found.append(
+                        ContentError(
+                            path,
+                            line,
+                            f"{self.kind} {key_label} '{value}' is used twice (first at line "
+                            f"{seen[key_label][value]}): the second would silently replace the first",
+                        )
+                    )
                 else:
                     seen[key_label][value] = line
         return found
 
 
 TABLES = {
-    "categories": Table("categories.toml", "category", "category", ("slug", "name", "summary"),
-                        (("slug", lambda e: e.get("slug")),)),
-    "glossary": Table("glossary.toml", "term", "glossary term", ("term", "definition"),
-                      (("term", lambda e: str(e.get("term", "")).strip()),
-                       ("slug", glossary_slug))),
-    "departments": Table("departments.toml", "department", "department",
-                         ("slug", "name", "site", "address", "phone", "opening_hours", "urgent_advice"),
-                         (("slug", lambda e: e.get("slug")),)),
+    "categories": Table(
+        "categories.toml",
+        "category",
+        "category",
+        ("slug", "name", "summary"),
+        (("slug", lambda e: e.get("slug")),),
+    ),
+    "glossary": Table(
+        "glossary.toml",
+        "term",
+        "glossary term",
+        ("term", "definition"),
+        (("term", lambda e: str(e.get("term", "")).strip()), ("slug", glossary_slug)),
+    ),
+    "departments": Table(
+        "departments.toml",
+        "department",
+        "department",
+        ("slug", "name", "site", "address", "phone", "opening_hours", "urgent_advice"),
+        (("slug", lambda e: e.get("slug")),),
+    ),
 }
 
 
@@ -322,7 +367,9 @@ def name_problem(path):
     """A ContentError if a leaflet or translation file's name cannot be its web address."""
     if not SLUG.fullmatch(Path(path).stem):
         return ContentError(
-            path, 0, f"the file name '{Path(path).stem}' must be lower-case letters and digits "
+            path,
+            0,
+            f"the file name '{Path(path).stem}' must be lower-case letters and digits "
             "joined by hyphens, like 'kidney-biopsy.md': it becomes the leaflet's web address",
         )
     return None

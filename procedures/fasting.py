@@ -16,7 +16,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.utils import dateformat
-from django.utils.translation import gettext as _, ngettext
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 LONDON = ZoneInfo("Europe/London")
 UTC = datetime.UTC

@@ -2,15 +2,16 @@
 
 Plain forms, so it works without JavaScript. Nothing that identifies a person is stored:
 the client address is only hashed into a short-lived count for flood control
-(procedures/throttle.py). The forms are exempt from CSRF on purpose: there is no session or account to protect, and a CSRF
-cookie would make every leaflet page uncacheable; the throttle is the protection that matters.
+(procedures/throttle.py). The forms are exempt from CSRF on purpose: there is no session or
+account to protect, and a CSRF cookie would make every leaflet page uncacheable; the throttle is
+the protection that matters.
 """
 
 from django.core import signing
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.csrf import csrf_exempt
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from . import throttle
@@ -41,8 +42,12 @@ def leave_feedback(request, slug):
     if answer not in ("yes", "no"):
         return redirect(version.procedure.get_absolute_url() + "#feedback")
     if throttle.too_many(request, "feedback", PER_CLIENT_PER_HOUR, SITE_WIDE_PER_HOUR):
-        return _thanks(request, version, status=429,
-                       message=_("We have had a lot of feedback from you recently, so this answer was not saved."))
+        return _thanks(
+            request,
+            version,
+            status=429,
+            message=_("We have had a lot of feedback from you recently, so this answer was not saved."),
+        )
     feedback = Feedback.objects.create(version=version, useful=answer == "yes")
     if feedback.useful:
         return _thanks(request, version)
@@ -56,24 +61,35 @@ def comment(request, slug, token):
         pk = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
     except signing.BadSignature:
         version = _current_version(slug)
-        return _thanks(request, version, status=400,
-                       message=_("This comment form has expired. Your answer was saved."))
-    feedback = get_object_or_404(Feedback.objects.select_related("version__procedure"), pk=pk,
-                                 version__procedure__slug=slug)
+        return _thanks(
+            request, version, status=400, message=_("This comment form has expired. Your answer was saved.")
+        )
+    feedback = get_object_or_404(
+        Feedback.objects.select_related("version__procedure"), pk=pk, version__procedure__slug=slug
+    )
     version = feedback.version
     error = None
     if request.method == "POST":
         text = "".join(ch for ch in request.POST.get("comment", "") if ch.isprintable() or ch == "\n").strip()
         if len(text) > COMMENT_MAX:
             error = _("Please keep your comment under %(limit)s characters (it has %(length)s).") % {
-                "limit": COMMENT_MAX, "length": len(text)}
+                "limit": COMMENT_MAX,
+                "length": len(text),
+            }
         else:
             # Only the first comment is kept, so a shared link cannot rewrite it.
             if text and not feedback.comment:
                 feedback.comment = text
                 feedback.save(update_fields=["comment"])
             return _thanks(request, version)
-    return render(request, "procedures/feedback_comment.html", {
-        "version": version, "procedure": version.procedure, "error": error,
-        "comment_max": COMMENT_MAX, "text": request.POST.get("comment", ""),
-    })
+    return render(
+        request,
+        "procedures/feedback_comment.html",
+        {
+            "version": version,
+            "procedure": version.procedure,
+            "error": error,
+            "comment_max": COMMENT_MAX,
+            "text": request.POST.get("comment", ""),
+        },
+    )

@@ -14,7 +14,8 @@ from django import forms
 from django.core.mail import send_mail
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
 from . import throttle
@@ -40,22 +41,32 @@ FORMAT_CHOICES = [
 
 class FormatRequestForm(forms.Form):
     formats = forms.MultipleChoiceField(
-        label=_("What would help you?"), choices=FORMAT_CHOICES, widget=forms.CheckboxSelectMultiple,
+        label=_("What would help you?"),
+        choices=FORMAT_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one format.")},
     )
     language = forms.CharField(
-        label=_("Which language? (optional)"), max_length=100, required=False,
+        label=_("Which language? (optional)"),
+        max_length=100,
+        required=False,
         help_text=_("For an interpreter or a translation, for example Arabic, Polish or Tigrinya."),
     )
     department = forms.ModelChoiceField(
-        label=_("Which hospital are you going to?"), queryset=None, required=False,
+        label=_("Which hospital are you going to?"),
+        queryset=None,
+        required=False,
         empty_label=_("I do not know yet"),
     )
     contact = forms.CharField(
-        label=_("How can we send it to you? (optional)"), max_length=CONTACT_MAX, required=False,
+        label=_("How can we send it to you? (optional)"),
+        max_length=CONTACT_MAX,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("A phone number, email or postal address, only if you want it sent. If you leave "
-                    "this empty, ask for it at your appointment or call the department."),
+        help_text=_(
+            "A phone number, email or postal address, only if you want it sent. If you leave "
+            "this empty, ask for it at your appointment or call the department."
+        ),
     )
 
     def __init__(self, *args, departments, **kwargs):
@@ -91,16 +102,21 @@ def request_format(request, slug):
     form = FormatRequestForm(request.POST if request.method == "POST" else None, departments=departments)
     context = {"version": version, "procedure": procedure, "form": form, "departments": departments}
     if not form.is_bound or not form.is_valid():
-        return render(request, "procedures/format_request.html", context,
-                      status=400 if form.is_bound else 200)
+        return render(
+            request, "procedures/format_request.html", context, status=400 if form.is_bound else 200
+        )
     if throttle.too_many(request, "format-request", PER_CLIENT_PER_HOUR, SITE_WIDE_PER_HOUR):
-        context["message"] = gettext("We have had a lot of requests from you recently, so this one was not "
-                                     "saved. Please call the department instead.")
+        context["message"] = gettext(
+            "We have had a lot of requests from you recently, so this one was not "
+            "saved. Please call the department instead."
+        )
         return render(request, "procedures/format_request.html", context, status=429)
     chosen = set(form.cleaned_data["formats"])
     saved = FormatRequest.objects.create(
-        version=version, department=form.department_chosen(),
-        language=form.cleaned_data["language"].strip(), contact=form.cleaned_data["contact"],
+        version=version,
+        department=form.department_chosen(),
+        language=form.cleaned_data["language"].strip(),
+        contact=form.cleaned_data["contact"],
         **{field: field in chosen for field, _label in FormatRequest.FORMATS},
     )
     _tell_the_department(request, saved)
@@ -117,14 +133,17 @@ def _tell_the_department(request, saved):
     procedure = saved.version.procedure
     language = f" — language: {saved.language}" if saved.language else ""
     # In English, for staff, whatever the patient's page was in.
-    body = "\n".join([
-        f"A patient asked for “{procedure.title}” ({procedure.resource_number}) in: "
-        f"{', '.join(saved.format_labels())}{language}.",
-        "They left contact details." if saved.contact
-        else "They left no contact details: they may ask at their appointment.",
-        "",
-        f"Open the request (staff sign-in): {link}",
-    ])
+    body = "\n".join(
+        [
+            f"A patient asked for “{procedure.title}” ({procedure.resource_number}) in: "
+            f"{', '.join(saved.format_labels())}{language}.",
+            "They left contact details."
+            if saved.contact
+            else "They left no contact details: they may ask at their appointment.",
+            "",
+            f"Open the request (staff sign-in): {link}",
+        ]
+    )
     try:
         send_mail(f"Format request: {procedure.title}", body, None, [department.email])
     except Exception:  # the request is saved and listed in the admin whatever happens to the email

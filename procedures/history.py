@@ -31,16 +31,20 @@ def choices_for(procedure):
     out = []
     for version in versions:
         if version.number:
-            when = timezone.localtime(version.published_at).strftime("%d %b %Y") if version.published_at else ""
+            when = (
+                timezone.localtime(version.published_at).strftime("%d %b %Y") if version.published_at else ""
+            )
             label = f"Version {version.number} ({version.get_status_display().lower()}, {when})"
         else:
             label = f"Current draft ({version.get_status_display().lower()})"
         if version.is_translation:  # versions are numbered per language
             label = f"[{version.language}] {label}"
         out.append(Choice(f"v{version.pk}", label, version))
-    saves = LeafletVersion.history.filter(
-        id__in=[v.pk for v in versions]
-    ).select_related("history_user").order_by("-history_date")
+    saves = (
+        LeafletVersion.history.filter(id__in=[v.pk for v in versions])
+        .select_related("history_user")
+        .order_by("-history_date")
+    )
     for save in saves:
         who = save.history_user.get_username() if save.history_user else "system"
         when = timezone.localtime(save.history_date).strftime("%d %b %Y %H:%M")

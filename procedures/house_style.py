@@ -92,14 +92,24 @@ def check_key_points(numbered, first_field):
             continue
         bullets.append((number, _MARKUP.sub("", _BULLET.sub("", line)).strip()))
     if not MIN_KEY_POINTS <= len(bullets) <= MAX_KEY_POINTS:
-        problems.append((heading_line, f"'Key points' has {len(bullets)} bullet lines; it needs "
-                                       f"{MIN_KEY_POINTS} to {MAX_KEY_POINTS}"))
+        problems.append(
+            (
+                heading_line,
+                f"'Key points' has {len(bullets)} bullet lines; it needs "
+                f"{MIN_KEY_POINTS} to {MAX_KEY_POINTS}",
+            )
+        )
     for number, bullet in bullets:
         if len([s for s in _SENTENCE_END.split(bullet) if s]) > 1:
-            problems.append((number, f"a key point is one sentence: \"{_quote(bullet)}\""))
+            problems.append((number, f'a key point is one sentence: "{_quote(bullet)}"'))
         elif len(bullet.split()) > MAX_KEY_POINT_WORDS:
-            problems.append((number, f"a key point has {len(bullet.split())} words (at most "
-                                     f"{MAX_KEY_POINT_WORDS}): \"{_quote(bullet)}\""))
+            problems.append(
+                (
+                    number,
+                    f"a key point has {len(bullet.split())} words (at most "
+                    f'{MAX_KEY_POINT_WORDS}): "{_quote(bullet)}"',
+                )
+            )
     return problems
 
 
@@ -132,8 +142,11 @@ def fitting_words(style, qualifier, n):
 def check_bands(numbered, heading):
     """[(line, message)] for every wide band ("between 1 in 10 and 1 in 100") in a section."""
     return [
-        (number, f"wide band in '{heading}': \"{found.group(0)}\". Give one figure "
-                 "(\"about 1 in N\") and say \"studies vary\"")
+        (
+            number,
+            f"wide band in '{heading}': \"{found.group(0)}\". Give one figure "
+            '("about 1 in N") and say "studies vary"',
+        )
         for number, line in numbered
         for found in _BAND.finditer(_MARKUP.sub("", line))
     ]
@@ -157,25 +170,40 @@ def check_risk_numbers(numbered, style):
                 continue  # reported as a wide band
             n = int(found.group(1).replace(",", ""))
             shown = found.group(0)
-            before = qualified.search(text[:found.start()])
+            before = qualified.search(text[: found.start()])
             if not before:
-                problems.append((number, f"\"{shown}\" needs "
-                                         + ", ".join(f'"{q}"' for q in style.qualifiers[:-1])
-                                         + f" or \"{style.qualifiers[-1]}\" before it"))
+                problems.append(
+                    (
+                        number,
+                        f'"{shown}" needs '
+                        + ", ".join(f'"{q}"' for q in style.qualifiers[:-1])
+                        + f' or "{style.qualifiers[-1]}" before it',
+                    )
+                )
                 continue
             qualifier = before.group(1).lower()
             starts = [0] + [m.end() for m in _SENTENCE_END.finditer(text) if m.end() <= found.start()]
             ends = [m.start() for m in _SENTENCE_END.finditer(text, found.end())] + [len(text)]
             earlier = list(words.finditer(text, starts[-1], found.start()))
             later = words.search(text, found.end(), ends[0])
-            word = (earlier[-1] if earlier else later)
+            word = earlier[-1] if earlier else later
             fits = fitting_words(style, qualifier, n)
             if word is None:
-                problems.append((number, f"\"{qualifier} {shown}\" needs its frequency word on the same "
-                                         f"line: {' or '.join(fits)}"))
+                problems.append(
+                    (
+                        number,
+                        f'"{qualifier} {shown}" needs its frequency word on the same '
+                        f"line: {' or '.join(fits)}",
+                    )
+                )
             elif word.group(1).lower() not in fits:
-                problems.append((number, f"\"{word.group(1)}\" does not fit \"{qualifier} {shown}\": "
-                                         f"that is {' or '.join(fits)} on the house scale"))
+                problems.append(
+                    (
+                        number,
+                        f'"{word.group(1)}" does not fit "{qualifier} {shown}": '
+                        f"that is {' or '.join(fits)} on the house scale",
+                    )
+                )
     return problems
 
 
@@ -186,9 +214,12 @@ _COMMON = re.compile(r"\b(very common|common)\b", re.IGNORECASE)
 def check_death(numbered):
     """[(line, message)]: a sentence about death never says "common" or "very common"."""
     return [
-        (number, f"a sentence about death says \"{_COMMON.search(sentence).group(1)}\": death is "
-                 f"never common. Say \"rare\", \"very rare\" or \"about 1 in N\", in its own "
-                 f"sentence: \"{_quote(sentence)}\"")
+        (
+            number,
+            f'a sentence about death says "{_COMMON.search(sentence).group(1)}": death is '
+            f'never common. Say "rare", "very rare" or "about 1 in N", in its own '
+            f'sentence: "{_quote(sentence)}"',
+        )
         for number, sentence in sentences(numbered)
         if _DEATH.search(sentence) and _COMMON.search(sentence)
     ]
@@ -218,15 +249,24 @@ def _text(numbered):
 def check_alternatives(numbered):
     if _DOING_NOTHING.search(_text(numbered)):
         return []
-    return [(numbered[0][0], "'Are there other options?' must say what doing nothing (not having "
-                             "the procedure) would mean")]
+    return [
+        (
+            numbered[0][0],
+            "'Are there other options?' must say what doing nothing (not having the procedure) would mean",
+        )
+    ]
 
 
 def check_who_does_it(numbered):
     if _WHO.search(_text(numbered)):
         return []
-    return [(numbered[0][0], "'What is it?' must say who does the procedure, for example \"An "
-                             "interventional radiologist, a doctor who uses scans to guide treatment\"")]
+    return [
+        (
+            numbered[0][0],
+            "'What is it?' must say who does the procedure, for example \"An "
+            'interventional radiologist, a doctor who uses scans to guide treatment"',
+        )
+    ]
 
 
 def check_urgent(numbered):
@@ -236,8 +276,13 @@ def check_urgent(numbered):
         problems.append((numbered[0][0], "'When to get help urgently' must say when to call 999"))
     if _NHS_111.search(text) and not _ROUTE_24H.search(text):
         line = next(number for number, line in numbered if _NHS_111.search(line))
-        problems.append((line, "NHS 111 is not the only route out of hours: say \"call us on the number "
-                               "below, day or night\" (the page adds the switchboard and on-call team)"))
+        problems.append(
+            (
+                line,
+                'NHS 111 is not the only route out of hours: say "call us on the number '
+                'below, day or night" (the page adds the switchboard and on-call team)',
+            )
+        )
     return problems
 
 
@@ -270,8 +315,7 @@ _TOPICS = {
     "bath": r"bath|baths|bathe|bathing|swim|swimming|hot tub",
     "lifting": r"lift|lifting",
 }
-_TOPIC = re.compile("|".join(rf"\b(?P<{name}>{words})\b" for name, words in _TOPICS.items()),
-                    re.IGNORECASE)
+_TOPIC = re.compile("|".join(rf"\b(?P<{name}>{words})\b" for name, words in _TOPICS.items()), re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -292,7 +336,7 @@ def facts(numbered):
         durations = list(_DURATION.finditer(sentence))
         previous_topic, previous_end = None, 0
         for index, duration in enumerate(durations):
-            before = [m for m in _TOPIC.finditer(sentence, previous_end, duration.start())]
+            before = list(_TOPIC.finditer(sentence, previous_end, duration.start()))
             topic = before[-1].lastgroup if before else previous_topic
             if topic is None:
                 end = durations[index + 1].start() if index + 1 < len(durations) else len(sentence)
@@ -301,8 +345,11 @@ def facts(numbered):
             previous_topic, previous_end = topic, duration.end()
             if topic:
                 unit = duration.group(2).lower().rstrip("s")
-                found.append(Fact(number, topic, float(duration.group(1)) * _HOURS_IN[unit],
-                                  duration.group(0), sentence))
+                found.append(
+                    Fact(
+                        number, topic, float(duration.group(1)) * _HOURS_IN[unit], duration.group(0), sentence
+                    )
+                )
     return found
 
 
@@ -317,8 +364,11 @@ def check_house_rules(meta, sections, style):
     problems = []
     sedation, puncture = meta.get("sedation"), meta.get("puncture")
     preparation = [*sections.get("key_points", []), *sections.get("before", [])]
-    going_home = [line for field in ("key_points", "before", "during", "after", "results")
-                  for line in sections.get(field, [])]
+    going_home = [
+        line
+        for field in ("key_points", "before", "during", "after", "results")
+        for line in sections.get(field, [])
+    ]
 
     fasting = style.fasting.get(sedation)
     if fasting is not None:
@@ -326,8 +376,13 @@ def check_house_rules(meta, sections, style):
         wanted = {"food": fasting.get("food_hours"), "fluids": fasting.get("clear_fluids_hours")}
         for key, topic in (("food_hours", "food"), ("clear_fluids_hours", "fluids")):
             if not fasting["fast"] and meta.get(key) is not None:
-                problems.append((key, f"'{key}' is set, but a leaflet with {label} eats and drinks as "
-                                      "normal (house style): remove it"))
+                problems.append(
+                    (
+                        key,
+                        f"'{key}' is set, but a leaflet with {label} eats and drinks as "
+                        "normal (house style): remove it",
+                    )
+                )
             elif fasting["fast"] and meta.get(key) != wanted[topic]:
                 problems.append((key, f"'{key}' must be {wanted[topic]} for {label} (house style)"))
         for fact in facts(preparation):
@@ -336,12 +391,22 @@ def check_house_rules(meta, sections, style):
             if not re.search(r"\bbefore\b|\bfast", fact.sentence, re.IGNORECASE):
                 continue
             if not fasting["fast"]:
-                problems.append((fact.line, f"says {fact.said} without {fact.topic} before, but with "
-                                            f"{label} you eat and drink as normal: \"{_quote(fact.sentence)}\""))
+                problems.append(
+                    (
+                        fact.line,
+                        f"says {fact.said} without {fact.topic} before, but with "
+                        f'{label} you eat and drink as normal: "{_quote(fact.sentence)}"',
+                    )
+                )
             elif fact.hours != wanted[fact.topic]:
                 what = "food" if fact.topic == "food" else "clear fluids"
-                problems.append((fact.line, f"says {fact.said} for {what}; the house rule for {label} is "
-                                            f"{wanted[fact.topic]:g} hours: \"{_quote(fact.sentence)}\""))
+                problems.append(
+                    (
+                        fact.line,
+                        f"says {fact.said} for {what}; the house rule for {label} is "
+                        f'{wanted[fact.topic]:g} hours: "{_quote(fact.sentence)}"',
+                    )
+                )
 
     home_facts = facts(going_home)
     sedated = sedation in style.after_sedation["applies_to"]
@@ -350,35 +415,70 @@ def check_house_rules(meta, sections, style):
     if sedated:
         # "An adult must take you home. They must stay with you for 24 hours." is two sentences.
         said = [s for _, s in sentences(going_home)]
-        if not (any(re.search(r"\badult\b", s, re.I) for s in said) and any(
-            re.search(r"\badult\b|\bstays? with you\b", s, re.I)
-            and re.search(rf"\b{escort_hours} hours\b", s) for s in said
-        )):
-            problems.append((0, f"does not say that an adult takes you home and stays with you for "
-                                f"{escort_hours} hours (house style after sedation)"))
+        if not (
+            any(re.search(r"\badult\b", s, re.I) for s in said)
+            and any(
+                re.search(r"\badult\b|\bstays? with you\b", s, re.I)
+                and re.search(rf"\b{escort_hours} hours\b", s)
+                for s in said
+            )
+        ):
+            problems.append(
+                (
+                    0,
+                    f"does not say that an adult takes you home and stays with you for "
+                    f"{escort_hours} hours (house style after sedation)",
+                )
+            )
         if not any(re.search(r"\bdriv", s, re.I) for _, s in sentences(going_home)):
-            problems.append((0, f"does not say when you can drive (house style: not for "
-                                f"{style.after_sedation['no_driving_hours']} hours after sedation)"))
+            problems.append(
+                (
+                    0,
+                    f"does not say when you can drive (house style: not for "
+                    f"{style.after_sedation['no_driving_hours']} hours after sedation)",
+                )
+            )
         for fact in home_facts:
             if fact.topic == "escort" and fact.hours != escort_hours and "stay" in fact.sentence.lower():
-                problems.append((fact.line, f"says {fact.said} for someone to stay with you; the house "
-                                            f"rule is {escort_hours} hours: \"{_quote(fact.sentence)}\""))
+                problems.append(
+                    (
+                        fact.line,
+                        f"says {fact.said} for someone to stay with you; the house "
+                        f'rule is {escort_hours} hours: "{_quote(fact.sentence)}"',
+                    )
+                )
     minimum = {
-        "driving": style.after_artery["no_driving_hours"] if artery
-        else style.after_sedation["no_driving_hours"] if sedated else None,
+        "driving": style.after_artery["no_driving_hours"]
+        if artery
+        else style.after_sedation["no_driving_hours"]
+        if sedated
+        else None,
         "bath": style.after_artery["no_bath_days"] * 24 if artery else None,
         "lifting": style.after_artery["no_heavy_lifting_days"] * 24 if artery else None,
         "shower": style.after_artery["shower_after_hours"] if artery else None,
     }
-    why = {"driving": "after an artery puncture" if artery else "after sedation",
-           "bath": "after an artery puncture", "lifting": "after an artery puncture",
-           "shower": "after an artery puncture"}
+    why = {
+        "driving": "after an artery puncture" if artery else "after sedation",
+        "bath": "after an artery puncture",
+        "lifting": "after an artery puncture",
+        "shower": "after an artery puncture",
+    }
     for fact in home_facts:
         least = minimum.get(fact.topic)
         if least is not None and fact.hours < least:
-            problems.append((fact.line, f"says {fact.said} for {fact.topic}; the house rule {why[fact.topic]} "
-                                        f"is at least {_in_days(least)}: \"{_quote(fact.sentence)}\""))
+            problems.append(
+                (
+                    fact.line,
+                    f"says {fact.said} for {fact.topic}; the house rule {why[fact.topic]} "
+                    f'is at least {_in_days(least)}: "{_quote(fact.sentence)}"',
+                )
+            )
     if artery and not any(fact.topic == "bath" for fact in home_facts):
-        problems.append((0, f"does not say when you can have a bath or swim (house style after an artery "
-                            f"puncture: not for {style.after_artery['no_bath_days']} days)"))
+        problems.append(
+            (
+                0,
+                f"does not say when you can have a bath or swim (house style after an artery "
+                f"puncture: not for {style.after_artery['no_bath_days']} days)",
+            )
+        )
     return problems

@@ -16,13 +16,25 @@ from django.db import transaction
 
 from . import workflow
 from .content_files import (
-    TABLES, ContentError, dump_toml_tables, line_of, name_problem, parse_leaflet, parse_translation,
+    TABLES,
+    ContentError,
+    dump_toml_tables,
+    line_of,
+    name_problem,
+    parse_leaflet,
+    parse_translation,
     write_leaflet,
 )
 from .middleware import write_contacts_snapshot
 from .models import (
-    DEFAULT_LANGUAGE, DEFAULT_REVIEW_MONTHS, Category, Department, GlossaryTerm, LeafletVersion,
-    Procedure, translation_languages,
+    DEFAULT_LANGUAGE,
+    DEFAULT_REVIEW_MONTHS,
+    Category,
+    Department,
+    GlossaryTerm,
+    LeafletVersion,
+    Procedure,
+    translation_languages,
 )
 from .sections import SECTIONS
 
@@ -70,16 +82,24 @@ def read_library(content_dir):
             raise leaflet.error("category", f"unknown category '{leaflet.meta['category']}'")
         number = leaflet.meta["resource_number"]
         if number in seen_numbers:
-            raise leaflet.error("resource_number", f"resource number {number} is also used by {seen_numbers[number]}")
+            raise leaflet.error(
+                "resource_number", f"resource number {number} is also used by {seen_numbers[number]}"
+            )
         seen_numbers[number] = leaflet.path.name
-    procedure_slugs = {l.slug for l in leaflets} | set(Procedure.objects.values_list("slug", flat=True))
+    procedure_slugs = {leaflet.slug for leaflet in leaflets} | set(
+        Procedure.objects.values_list("slug", flat=True)
+    )
     # A backup (export_library) also lists leaflets with no live version under versions/.
     procedure_slugs |= _archived_slugs(content_dir)
     for entry in departments:
         for slug in entry.get("procedures", []):
             if slug not in procedure_slugs:
                 path = content_dir / "departments.toml"
-                raise ContentError(path, line_of(path, f'"{slug}"'), f"department '{entry['slug']}' offers unknown procedure '{slug}'")
+                raise ContentError(
+                    path,
+                    line_of(path, f'"{slug}"'),
+                    f"department '{entry['slug']}' offers unknown procedure '{slug}'",
+                )
     return categories, glossary, departments, leaflets, translations
 
 
@@ -95,7 +115,8 @@ def read_translations(content_dir, leaflets):
     for language_folder in sorted(p for p in folder.iterdir() if p.is_dir()):
         if language_folder.name not in languages:
             raise ContentError(
-                language_folder, 0,
+                language_folder,
+                0,
                 f"is not one of the site's languages ({', '.join(languages)}); add it to "
                 "LANGUAGES in ir_portal/settings.py first",
             )
@@ -104,15 +125,22 @@ def read_translations(content_dir, leaflets):
             meta = translation.meta
             if meta["language"] != language_folder.name:
                 raise translation.error(
-                    "language", f"says language '{meta['language']}' but is in the '{language_folder.name}' folder"
+                    "language",
+                    f"says language '{meta['language']}' but is in the '{language_folder.name}' folder",
                 )
             english = leaflets.get(translation.slug)
-            stored = LeafletVersion.objects.ever_published().filter(
-                procedure__slug=translation.slug, language=DEFAULT_LANGUAGE
-            ).values_list("number", flat=True)
-            known = set(stored) | ({english.meta["version"]} if english and english.meta["status"] == "published" else set())
+            stored = (
+                LeafletVersion.objects.ever_published()
+                .filter(procedure__slug=translation.slug, language=DEFAULT_LANGUAGE)
+                .values_list("number", flat=True)
+            )
+            known = set(stored) | (
+                {english.meta["version"]} if english and english.meta["status"] == "published" else set()
+            )
             if english is None and not stored:
-                raise ContentError(path, 0, f"translates '{translation.slug}', which has no English leaflet in leaflets/")
+                raise ContentError(
+                    path, 0, f"translates '{translation.slug}', which has no English leaflet in leaflets/"
+                )
             if meta["translation_of"] not in known and meta["translation_of"] >= max(known, default=0):
                 raise translation.error(
                     "translation_of",
@@ -149,10 +177,7 @@ def load_library(content_dir):
     for entry in departments:
         department, _ = Department.objects.update_or_create(
             slug=entry["slug"],
-            defaults={
-                key: entry.get(key, "")
-                for key in DEPARTMENT_FIELDS if key != "slug"
-            },
+            defaults={key: entry.get(key, "") for key in DEPARTMENT_FIELDS if key != "slug"},
         )
         department.procedures.set(Procedure.objects.filter(slug__in=entry.get("procedures", [])))
     transaction.on_commit(lambda: write_contacts_snapshot(Department.objects.all()))
@@ -183,9 +208,11 @@ def _load_leaflet(leaflet, report):
 def _load_translation(translation, report):
     meta = translation.meta
     procedure = Procedure.objects.get(slug=translation.slug)
-    source = LeafletVersion.objects.ever_published().filter(
-        procedure=procedure, language=DEFAULT_LANGUAGE, number=meta["translation_of"]
-    ).first()
+    source = (
+        LeafletVersion.objects.ever_published()
+        .filter(procedure=procedure, language=DEFAULT_LANGUAGE, number=meta["translation_of"])
+        .first()
+    )
     if source is None:
         report.notes.append(
             f"{translation.slug} [{meta['language']}]: translates English version "
@@ -223,8 +250,10 @@ def _load_version(leaflet, procedure, language, content, report):
 
     if meta["status"] != LeafletVersion.Status.PUBLISHED:
         if not versions.drafts().exists():
-            workflow.create_draft(LeafletVersion(procedure=procedure, language=language, **content),
-                                  comment="Draft loaded from the content files")
+            workflow.create_draft(
+                LeafletVersion(procedure=procedure, language=language, **content),
+                comment="Draft loaded from the content files",
+            )
             report.notes.append(f"{label}: draft created")
         else:
             report.unchanged.append(label)
@@ -297,8 +326,15 @@ def export_library(content_dir):
             count = f"-{drafts_seen[key]}" if drafts_seen[key] > 1 else ""
             # A draft gets the number it would be published as, which the format requires.
             meta["version"] = 1 + max(
-                (n for n in procedure.versions.filter(language=version.language)
-                 .values_list("number", flat=True) if n), default=0)
+                (
+                    n
+                    for n in procedure.versions.filter(language=version.language).values_list(
+                        "number", flat=True
+                    )
+                    if n
+                ),
+                default=0,
+            )
             write_leaflet(folder / f"draft{count}{suffix}.md", meta, sections)
             report.drafts += 1
         if version.status == LeafletVersion.Status.PUBLISHED and version.language == DEFAULT_LANGUAGE:
@@ -318,9 +354,15 @@ def export_library(content_dir):
     dump_toml_tables(
         content_dir / "glossary.toml",
         "term",
-        [{"term": t.term, "slug": t.slug, "definition": t.definition,
-          "also": [a for a in t.also.splitlines() if a]}
-         for t in GlossaryTerm.objects.all()],
+        [
+            {
+                "term": t.term,
+                "slug": t.slug,
+                "definition": t.definition,
+                "also": [a for a in t.also.splitlines() if a],
+            }
+            for t in GlossaryTerm.objects.all()
+        ],
     )
     dump_toml_tables(
         content_dir / "departments.toml",
@@ -337,12 +379,39 @@ def export_library(content_dir):
 
 
 # The front matter of a content/ leaflet file, in the order it is written.
-LEAFLET_KEYS = ("title", "resource_number", "category", "summary", "lay_names", "version", "status",
-                "last_reviewed", "next_review_due", "food_hours", "clear_fluids_hours",
-                "sedation", "puncture", "sample_content", "sources")
-DEPARTMENT_FIELDS = ("slug", "name", "site", "address", "phone", "email", "opening_hours",
-                     "urgent_advice", "out_of_hours", "arrival_instructions", "switchboard",
-                     "out_of_hours_route", "pals", "pharmacy_helpline")
+LEAFLET_KEYS = (
+    "title",
+    "resource_number",
+    "category",
+    "summary",
+    "lay_names",
+    "version",
+    "status",
+    "last_reviewed",
+    "next_review_due",
+    "food_hours",
+    "clear_fluids_hours",
+    "sedation",
+    "puncture",
+    "sample_content",
+    "sources",
+)
+DEPARTMENT_FIELDS = (
+    "slug",
+    "name",
+    "site",
+    "address",
+    "phone",
+    "email",
+    "opening_hours",
+    "urgent_advice",
+    "out_of_hours",
+    "arrival_instructions",
+    "switchboard",
+    "out_of_hours_route",
+    "pals",
+    "pharmacy_helpline",
+)
 
 
 def _translation_file_meta(version):
@@ -379,7 +448,7 @@ def _procedure_meta(procedure):
 
 
 def _utc(moment):
-    return moment.astimezone(datetime.timezone.utc) if moment else None
+    return moment.astimezone(datetime.UTC) if moment else None
 
 
 def _version_meta(version):
@@ -437,7 +506,8 @@ def read_archive(content_dir):
     content_dir = Path(content_dir)
     if not (content_dir / "versions").is_dir():
         raise ContentError(
-            content_dir, 0,
+            content_dir,
+            0,
             "has no versions/ folder, so it is a content library, not a backup made by "
             "export_content. Load a content library with load_content instead.",
         )
@@ -461,8 +531,9 @@ def read_archive(content_dir):
             raise leaflet.error("category", f"unknown category '{meta['category']}'")
         owner = resource_numbers.setdefault(meta["resource_number"], archived.slug)
         if owner != archived.slug:
-            raise leaflet.error("resource_number",
-                                f"resource number {meta['resource_number']} is also used by {owner}")
+            raise leaflet.error(
+                "resource_number", f"resource number {meta['resource_number']} is also used by {owner}"
+            )
         if archived.number is not None:
             key = (archived.slug, archived.language, archived.number)
             if key in seen:
@@ -477,20 +548,26 @@ def read_archive(content_dir):
         for slug in entry.get("procedures", []):
             if slug not in slugs:
                 path = content_dir / "departments.toml"
-                raise ContentError(path, line_of(path, f'"{slug}"'),
-                                   f"department '{entry['slug']}' offers unknown procedure '{slug}'")
+                raise ContentError(
+                    path,
+                    line_of(path, f'"{slug}"'),
+                    f"department '{entry['slug']}' offers unknown procedure '{slug}'",
+                )
     return categories, glossary, departments, versions
 
 
 def _check_archived(leaflet):
     meta = leaflet.meta
-    wants = {"published_at": meta["status"] in NUMBERED,
-             "retired_at": meta["status"] in ("superseded", "withdrawn")}
+    wants = {
+        "published_at": meta["status"] in NUMBERED,
+        "retired_at": meta["status"] in ("superseded", "withdrawn"),
+    }
     for key, required in wants.items():
         value = meta.get(key)
         if (required and value is None) or (value is not None and not isinstance(value, datetime.datetime)):
-            raise leaflet.error(key, f"a {meta['status']} version needs '{key}' as a date and time "
-                                     "like 2026-11-01T09:30:00Z")
+            raise leaflet.error(
+                key, f"a {meta['status']} version needs '{key}' as a date and time like 2026-11-01T09:30:00Z"
+            )
 
 
 @dataclass
@@ -512,7 +589,8 @@ def import_library(content_dir):
     """
     if Procedure.objects.exists() or Category.objects.exists():
         raise ContentError(
-            content_dir, 0,
+            content_dir,
+            0,
             f"the database already holds {Procedure.objects.count()} leaflets. import_content "
             "restores a backup into an empty database only; run it after 'migrate' on a new one.",
         )
@@ -535,13 +613,17 @@ def import_library(content_dir):
         return people[username]
 
     for position, entry in enumerate(categories):
-        Category.objects.create(slug=entry["slug"], name=entry["name"], summary=entry["summary"],
-                                position=position)
+        Category.objects.create(
+            slug=entry["slug"], name=entry["name"], summary=entry["summary"], position=position
+        )
     # Terms before versions: versions link the first use of each term when they are rendered.
     for entry in glossary:
-        GlossaryTerm.objects.create(term=entry["term"], slug=entry.get("slug", ""),
-                                    definition=entry["definition"],
-                                    also="\n".join(entry.get("also", [])))
+        GlossaryTerm.objects.create(
+            term=entry["term"],
+            slug=entry.get("slug", ""),
+            definition=entry["definition"],
+            also="\n".join(entry.get("also", [])),
+        )
 
     by_slug = {}
     for archived in versions:
@@ -565,9 +647,9 @@ def import_library(content_dir):
         )
         report.procedures += 1
         # English first: a translation names the English version it was made from.
-        for archived in sorted(archived_versions, key=lambda a: (
-            a.language != DEFAULT_LANGUAGE, a.number is None, a.number or 0
-        )):
+        for archived in sorted(
+            archived_versions, key=lambda a: (a.language != DEFAULT_LANGUAGE, a.number is None, a.number or 0)
+        ):
             _restore_version(procedure, archived, person)
             if archived.number is None:
                 report.drafts += 1
@@ -596,15 +678,21 @@ def _restore_version(procedure, archived, person):
         author=person(meta.get("author")),
         translation_of=LeafletVersion.objects.filter(
             procedure=procedure, language=DEFAULT_LANGUAGE, number=meta["translation_of"]
-        ).first() if meta.get("translation_of") else None,
+        ).first()
+        if meta.get("translation_of")
+        else None,
         title=meta.get("translated_title", ""),
         summary=meta.get("translated_summary", ""),
         lay_names="\n".join(meta.get("translated_lay_names", [])),
         **{s.field: leaflet.sections.get(s.field, "") for s in SECTIONS},
     )
     workflow.enter_record(
-        version, meta["status"], approver=person(meta.get("approver")), number=archived.number,
-        published_at=meta.get("published_at"), retired_at=meta.get("retired_at"),
+        version,
+        meta["status"],
+        approver=person(meta.get("approver")),
+        number=archived.number,
+        published_at=meta.get("published_at"),
+        retired_at=meta.get("retired_at"),
         created_at=meta.get("created_at"),
     )
 

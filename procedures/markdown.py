@@ -22,9 +22,32 @@ from markdown.treeprocessors import Treeprocessor
 from .pictures import NAME_PATTERN as PICTURE_NAME
 
 ALLOWED_TAGS = {
-    "p", "br", "hr", "h3", "h4", "strong", "em", "b", "i", "ul", "ol", "li", "a", "img",
-    "blockquote", "code", "pre", "table", "thead", "tbody", "tr", "th", "td", "abbr",
-    "figure", "figcaption",
+    "p",
+    "br",
+    "hr",
+    "h3",
+    "h4",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "img",
+    "blockquote",
+    "code",
+    "pre",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "abbr",
+    "figure",
+    "figcaption",
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
@@ -60,7 +83,7 @@ class _PicturesAsFigures(Treeprocessor):
         for parent in list(root.iter()):
             for index, child in reversed(list(enumerate(parent))):
                 if child.tag == "p" and any(grandchild.tag == "img" for grandchild in child):
-                    parent[index:index + 1] = self._split(child)
+                    parent[index : index + 1] = self._split(child)
 
     def _split(self, paragraph):
         pieces, current = [], etree.Element("p")
@@ -125,9 +148,7 @@ def render_markdown(text):
     """Markdown source -> sanitised HTML fragment (safe to mark as safe in templates)."""
     if not text or not text.strip():
         return ""
-    raw = python_markdown.markdown(
-        text, extensions=["sane_lists", "tables", _LeafletExtension()]
-    )
+    raw = python_markdown.markdown(text, extensions=["sane_lists", "tables", _LeafletExtension()])
     return nh3.clean(
         raw,
         tags=ALLOWED_TAGS,

@@ -21,10 +21,16 @@ def write_contacts_snapshot(departments):
     path = settings.OUTAGE_CONTACTS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     contacts = [
-        {"name": d.name, "site": d.site, "phone": d.phone, "phone_link": d.phone_link,
-         "opening_hours": d.opening_hours, "switchboard": d.switchboard,
-         "switchboard_link": d.switchboard_link if d.switchboard else "",
-         "out_of_hours_route": d.out_of_hours_route}
+        {
+            "name": d.name,
+            "site": d.site,
+            "phone": d.phone,
+            "phone_link": d.phone_link,
+            "opening_hours": d.opening_hours,
+            "switchboard": d.switchboard,
+            "switchboard_link": d.switchboard_link if d.switchboard else "",
+            "out_of_hours_route": d.out_of_hours_route,
+        }
         for d in departments
     ]
     temporary = path.with_suffix(".tmp")
@@ -91,8 +97,11 @@ class LocaleMiddleware(_DjangoLocaleMiddleware):
         response = super().process_response(request, response)
         urlconf = getattr(request, "urlconf", settings.ROOT_URLCONF)
         i18n_patterns_used, prefixed_default_language = is_language_prefix_patterns_used(urlconf)
-        if (i18n_patterns_used and not prefixed_default_language
-                and get_language_from_path(request.path_info) is None):
+        if (
+            i18n_patterns_used
+            and not prefixed_default_language
+            and get_language_from_path(request.path_info) is None
+        ):
             if vary_before is None:
                 del response["Vary"]
             else:

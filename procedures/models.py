@@ -59,7 +59,7 @@ def text_direction(language):
 
 def fingerprint(content_hash):
     """The start of a text's hash in groups of four, short enough to compare by eye."""
-    return " ".join(content_hash[i:i + 4] for i in range(0, 16, 4))
+    return " ".join(content_hash[i : i + 4] for i in range(0, 16, 4))
 
 
 def tel_link(number):
@@ -152,11 +152,16 @@ class Procedure(models.Model):
     # The house style (content/house_style.toml) sets the fasting, escort, driving and bathing
     # rules from these two facts, and check_content holds every leaflet to them.
     sedation = models.CharField(
-        max_length=10, choices=Sedation.choices, blank=True,
+        max_length=10,
+        choices=Sedation.choices,
+        blank=True,
         help_text="The most the patient may be given. Sets the fasting and going-home rules.",
     )
     puncture = models.CharField(
-        "needle into a blood vessel", max_length=10, choices=Puncture.choices, blank=True,
+        "needle into a blood vessel",
+        max_length=10,
+        choices=Puncture.choices,
+        blank=True,
         help_text="An artery puncture sets the bathing, driving and lifting rules afterwards.",
     )
     review_interval_months = models.PositiveIntegerField(
@@ -172,7 +177,9 @@ class Procedure(models.Model):
     )
 
     review_reminder_sent_on = models.DateField(
-        null=True, blank=True, editable=False,
+        null=True,
+        blank=True,
+        editable=False,
         help_text="When review_reminders last emailed the owner, so a daily run sends one a week.",
     )
     # Kept by refresh_search_document() for procedures/search.py: the live leaflet's plain
@@ -191,16 +198,16 @@ class Procedure(models.Model):
     def __str__(self):
         return f"{self.title} ({self.resource_number})"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self.refresh_search_document()
+
     def get_absolute_url(self):
         return reverse("procedures:leaflet", args=[self.slug])
 
     @property
     def lay_name_list(self):
         return [name.strip() for name in self.lay_names.splitlines() if name.strip()]
-
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        self.refresh_search_document()
 
     def refresh_search_document(self):
         """Re-index for search: the title, lay names, summary and live English leaflet."""
@@ -212,8 +219,16 @@ class Procedure(models.Model):
 class LeafletVersionQuerySet(models.QuerySet):
     # Bulk operations skip save() and delete(), so the record is guarded here as well. These
     # say where a version stands in the record, never what it says, so they may change.
-    STATUS_FIELDS = {"status", "number", "published_at", "retired_at", "approver", "approver_id",
-                     "revision", "created_at"}
+    STATUS_FIELDS = {
+        "status",
+        "number",
+        "published_at",
+        "retired_at",
+        "approver",
+        "approver_id",
+        "revision",
+        "created_at",
+    }
 
     def delete(self):
         if self.exclude(status__in=LeafletVersion.EDITABLE_STATUSES).exists():
@@ -221,9 +236,10 @@ class LeafletVersionQuerySet(models.QuerySet):
         return super().delete()
 
     def update(self, **changes):
-        if set(changes) - self.STATUS_FIELDS and self.exclude(
-            status__in=LeafletVersion.EDITABLE_STATUSES
-        ).exists():
+        if (
+            set(changes) - self.STATUS_FIELDS
+            and self.exclude(status__in=LeafletVersion.EDITABLE_STATUSES).exists()
+        ):
             raise PublishedVersionLocked("A published version's content can never change.")
         return super().update(**changes)
 
@@ -245,7 +261,8 @@ class LeafletVersionQuerySet(models.QuerySet):
         if language == DEFAULT_LANGUAGE:
             return live.filter(language=DEFAULT_LANGUAGE)
         english_live = LeafletVersion.objects.filter(
-            procedure=OuterRef("procedure"), language=DEFAULT_LANGUAGE,
+            procedure=OuterRef("procedure"),
+            language=DEFAULT_LANGUAGE,
             status=LeafletVersion.Status.PUBLISHED,
         )
         if language is not None:
@@ -301,15 +318,20 @@ class LeafletVersion(models.Model):
         help_text="The English version this text was translated from.",
     )
     title = models.CharField(
-        "title in this language", max_length=200, blank=True,
+        "title in this language",
+        max_length=200,
+        blank=True,
         help_text="Translations only: the leaflet's name in this language.",
     )
     summary = models.CharField(
-        "summary in this language", max_length=300, blank=True,
+        "summary in this language",
+        max_length=300,
+        blank=True,
         help_text="Translations only: one plain sentence shown in lists.",
     )
     lay_names = models.TextField(
-        "other names in this language", blank=True,
+        "other names in this language",
+        blank=True,
         help_text="Translations only: words patients use for this, one per line.",
     )
     number = models.PositiveIntegerField(
@@ -318,9 +340,7 @@ class LeafletVersion(models.Model):
         editable=False,
         help_text="Given when the version is published: 1, 2, 3… per procedure.",
     )
-    status = models.CharField(
-        max_length=20, choices=Status.choices, default=Status.DRAFT, editable=False
-    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT, editable=False)
     sources = models.TextField(
         blank=True,
         help_text="Where the facts come from, one per line: organisation and document title.",
@@ -398,6 +418,27 @@ class LeafletVersion(models.Model):
         label = f"v{self.number}" if self.number else "draft"
         language = f" [{self.language}]" if self.is_translation else ""
         return f"{self.procedure.title}{language} {label} ({self.get_status_display().lower()})"
+
+    def save(self, *args, entering_record=False, **kwargs):
+        """`entering_record` is the workflow's alone: a new row that goes straight into the
+        record as live (loading content files, a review with no change) or as it was (a
+        restore). Any other save is of a draft."""
+        # Checked against the database, not this object, so a stale copy cannot slip through.
+        stored = self.pk and type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
+        entering = entering_record and not stored
+        if not entering and (
+            self.status not in self.EDITABLE_STATUSES or (stored and stored not in self.EDITABLE_STATUSES)
+        ):
+            raise PublishedVersionLocked(
+                "This version has been published and can no longer change. Start a new draft to make changes."
+            )
+        if not self.next_review_due:
+            months = self.procedure.review_interval_months if self.procedure_id else DEFAULT_REVIEW_MONTHS
+            self.next_review_due = add_months(self.last_reviewed, months)
+        if stored:
+            self.revision += 1  # see LeafletVersionForm: editors are stopped on a stale revision
+        self.render()
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         if not self.number:
@@ -482,31 +523,14 @@ class LeafletVersion(models.Model):
         what it is called and which English version it translates."""
         if not self.is_translation:
             return []
-        return [label for label, value in (
-            ("title in this language", self.title.strip()),
-            ("translates English version", self.translation_of_id),
-        ) if not value]
-
-    def save(self, *args, entering_record=False, **kwargs):
-        """`entering_record` is the workflow's alone: a new row that goes straight into the
-        record as live (loading content files, a review with no change) or as it was (a
-        restore). Any other save is of a draft."""
-        # Checked against the database, not this object, so a stale copy cannot slip through.
-        stored = self.pk and type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
-        entering = entering_record and not stored
-        if not entering and (self.status not in self.EDITABLE_STATUSES
-                             or (stored and stored not in self.EDITABLE_STATUSES)):
-            raise PublishedVersionLocked(
-                "This version has been published and can no longer change. "
-                "Start a new draft to make changes."
+        return [
+            label
+            for label, value in (
+                ("title in this language", self.title.strip()),
+                ("translates English version", self.translation_of_id),
             )
-        if not self.next_review_due:
-            months = self.procedure.review_interval_months if self.procedure_id else DEFAULT_REVIEW_MONTHS
-            self.next_review_due = add_months(self.last_reviewed, months)
-        if stored:
-            self.revision += 1  # see LeafletVersionForm: editors are stopped on a stale revision
-        self.render()
-        super().save(*args, **kwargs)
+            if not value
+        ]
 
     def delete(self, *args, **kwargs):
         if not self.is_editable:
@@ -541,10 +565,15 @@ class LeafletVersion(models.Model):
         The approver is shown it, and publishing checks it, so the text that goes live is
         exactly the text that was read."""
         parts = {
-            "procedure": self.procedure_id, "language": self.language,
-            "translation_of": self.translation_of_id, "title": self.title, "summary": self.summary,
-            "lay_names": self.lay_names, "sources": self.sources,
-            "sample": self.is_sample_content, "last_reviewed": str(self.last_reviewed),
+            "procedure": self.procedure_id,
+            "language": self.language,
+            "translation_of": self.translation_of_id,
+            "title": self.title,
+            "summary": self.summary,
+            "lay_names": self.lay_names,
+            "sources": self.sources,
+            "sample": self.is_sample_content,
+            "last_reviewed": str(self.last_reviewed),
             "next_review_due": str(self.next_review_due),
             **{s.field: getattr(self, s.field) for s in SECTIONS},
         }
@@ -586,14 +615,18 @@ class WorkflowEvent(models.Model):
 
     version = models.ForeignKey(LeafletVersion, on_delete=models.PROTECT, related_name="workflow_events")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         help_text="Empty when the system did it (loading content files).",
     )
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20)
     comment = models.TextField(blank=True)
     content_hash = models.CharField(
-        max_length=64, blank=True,
+        max_length=64,
+        blank=True,
         help_text="LeafletVersion.content_hash() at this step: what was approved is what went live.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -601,13 +634,13 @@ class WorkflowEvent(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
 
-    @property
-    def fingerprint(self):
-        return fingerprint(self.content_hash)
-
     def __str__(self):
         who = self.actor or "system"
         return f"{self.version}: {self.from_status or 'new'} → {self.to_status} by {who}"
+
+    @property
+    def fingerprint(self):
+        return fingerprint(self.content_hash)
 
 
 class Feedback(models.Model):
@@ -651,12 +684,16 @@ class Department(models.Model):
         max_length=40, blank=True, help_text="The hospital switchboard, answered day and night."
     )
     out_of_hours_route = models.CharField(
-        max_length=200, blank=True,
-        help_text="Who to ask for when the department is closed, for example "
-        "'Ask for the on-call interventional radiologist'.",
+        max_length=200,
+        blank=True,
+        help_text=(
+            "Who to ask for when the department is closed, for example "
+            "'Ask for the on-call interventional radiologist'."
+        ),
     )
     pals = models.TextField(
-        "PALS", blank=True,
+        "PALS",
+        blank=True,
         help_text="Patient Advice and Liaison Service: advice, concerns and complaints (phone, email).",
     )
     pharmacy_helpline = models.CharField(
@@ -671,6 +708,12 @@ class Department(models.Model):
     def __str__(self):
         return f"{self.name}, {self.site}"
 
+    def save(self, *args, **kwargs):
+        for field in ("urgent_advice", "out_of_hours", "arrival_instructions"):
+            setattr(self, f"{field}_html", markdown.render_markdown(getattr(self, field)))
+        super().save(*args, **kwargs)
+        transaction.on_commit(lambda: write_contacts_snapshot(Department.objects.all()))
+
     def get_absolute_url(self):
         return reverse("procedures:department", args=[self.slug])
 
@@ -681,12 +724,6 @@ class Department(models.Model):
     @property
     def switchboard_link(self):
         return tel_link(self.switchboard)
-
-    def save(self, *args, **kwargs):
-        for field in ("urgent_advice", "out_of_hours", "arrival_instructions"):
-            setattr(self, f"{field}_html", markdown.render_markdown(getattr(self, field)))
-        super().save(*args, **kwargs)
-        transaction.on_commit(lambda: write_contacts_snapshot(Department.objects.all()))
 
 
 class GlossaryTermQuerySet(models.QuerySet):
@@ -725,7 +762,11 @@ class ClinicPack(models.Model):
     title = models.CharField(max_length=100, help_text="Printed on the cover.")
     slug = models.SlugField(max_length=120, unique=True)
     department = models.ForeignKey(
-        Department, on_delete=models.SET_NULL, null=True, blank=True, related_name="packs",
+        Department,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="packs",
         help_text="Whose clinic this is; its phone numbers go on every leaflet.",
     )
     procedures = models.ManyToManyField(Procedure, related_name="packs")
@@ -802,11 +843,17 @@ class Prescription(models.Model):
 
     code = models.CharField(max_length=16, unique=True, default=new_prescription_code, editable=False)
     language = models.CharField(
-        max_length=10, default=DEFAULT_LANGUAGE, editable=False,
+        max_length=10,
+        default=DEFAULT_LANGUAGE,
+        editable=False,
         help_text="The patient's language: the link opens the leaflets in it.",
     )
     department = models.ForeignKey(
-        Department, on_delete=models.SET_NULL, null=True, blank=True, related_name="prescriptions",
+        Department,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="prescriptions",
         help_text="Whose phone numbers the patient sees.",
     )
     procedures = models.ManyToManyField(Procedure, through="PrescribedLeaflet", related_name="+")
@@ -826,7 +873,7 @@ class Prescription(models.Model):
 
     @property
     def state(self):
-        """"works", "expired" (after the end of expires_on, local time) or "revoked"."""
+        """ "works", "expired" (after the end of expires_on, local time) or "revoked"."""
         if self.revoked_at:
             return "revoked"
         return "expired" if self.expires_on < timezone.localdate() else "works"
@@ -891,7 +938,8 @@ class FormatRequest(models.Model):
     translation = models.BooleanField(default=False)
     language = models.CharField(max_length=100, blank=True, help_text="The language asked for, if any.")
     contact = models.TextField(
-        blank=True, max_length=300,
+        blank=True,
+        max_length=300,
         help_text="How the patient asked to be contacted, if they did. Deleted when marked done.",
     )
     created_at = models.DateTimeField(auto_now_add=True)

@@ -115,10 +115,15 @@ def leaflet_cache_key(version, departments, site_url, variant=""):
     # puts it on the version) has moved on.
     english = getattr(version, "english", None) if version.is_translation else None
     printed = [
-        site_url, settings.ORGANISATION_NAME, layout_fingerprint(),
+        site_url,
+        settings.ORGANISATION_NAME,
+        layout_fingerprint(),
         get_language(),  # the headings and footer around the text are in the page's language
         english.pk if english else None,
-        procedure.title, procedure.summary, procedure.resource_number, procedure.slug,
+        procedure.title,
+        procedure.summary,
+        procedure.resource_number,
+        procedure.slug,
         *[(d.slug, d.name, d.site, d.phone, d.email, d.opening_hours) for d in departments],
     ]
     fingerprint = hashlib.sha256(repr(printed).encode()).hexdigest()[:16]

@@ -21,7 +21,10 @@ from django.views.decorators.http import require_safe
 
 # The upload accepts exactly these (procedures/uploads.py), and each keeps its own ending.
 CONTENT_TYPES = {
-    ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
     ".webp": "image/webp",
 }
 # What ir_portal/urls.py routes here: one file name, letters, digits, - and _, one ending.

@@ -7,7 +7,8 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language_info, gettext, gettext_lazy as _, ngettext
+from django.utils.translation import get_language_info, gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from . import fasting
 from .models import DEFAULT_LANGUAGE, PRESCRIPTION_MONTHS, Department, LeafletVersion, add_months
@@ -52,8 +53,11 @@ class AppointmentForm(forms.Form):
                 cleaned["appointment"] = fasting.london_time(cleaned["date"], cleaned["time"])
             except fasting.TimeDoesNotExist:
                 self.add_error(
-                    "time", gettext("The clocks go forward that night, so this time does not exist. "
-                                    "Check the appointment time."),
+                    "time",
+                    gettext(
+                        "The clocks go forward that night, so this time does not exist. "
+                        "Check the appointment time."
+                    ),
                 )
         return cleaned
 
@@ -84,8 +88,11 @@ class LeafletChoiceForm(forms.Form):
             .order_by("procedure__category__position", "procedure__category__name", "procedure__title")
         }
         self.fields["leaflets"].choices = [
-            (slug, gettext("%(title)s (%(resource)s, version %(number)s)") % {
-                "title": v.procedure.title, "resource": v.procedure.resource_number, "number": v.number})
+            (
+                slug,
+                gettext("%(title)s (%(resource)s, version %(number)s)")
+                % {"title": v.procedure.title, "resource": v.procedure.resource_number, "number": v.number},
+            )
             for slug, v in self.versions.items()
         ]
 
@@ -116,7 +123,9 @@ class PackForm(LeafletChoiceForm):
         self.initial.update(
             title=saved.title,
             department=saved.department_id,
-            leaflets=[slug for slug in saved.procedures.values_list("slug", flat=True) if slug in self.versions],
+            leaflets=[
+                slug for slug in saved.procedures.values_list("slug", flat=True) if slug in self.versions
+            ],
         )
 
 
@@ -128,11 +137,15 @@ class PrescriptionForm(LeafletChoiceForm):
 
     language = forms.ChoiceField(
         label=_("The patient's language"),
-        help_text=_("The link opens the leaflets in this language where a translation is approved, "
-                    "and in English where not."),
+        help_text=_(
+            "The link opens the leaflets in this language where a translation is approved, "
+            "and in English where not."
+        ),
     )
     months = forms.TypedChoiceField(
-        label=_("How long the link works"), coerce=int, initial=PRESCRIPTION_MONTHS,
+        label=_("How long the link works"),
+        coerce=int,
+        initial=PRESCRIPTION_MONTHS,
     )
     field_order = ["leaflets", "department", "language", "months"]
 
@@ -143,13 +156,16 @@ class PrescriptionForm(LeafletChoiceForm):
         self.fields["language"].choices = [(code, _language_label(code)) for code, _ in settings.LANGUAGES]
         today = timezone.localdate()
         self.fields["months"].choices = [
-            (months, ngettext("%(months)s month, until %(date)s", "%(months)s months, until %(date)s", months)
-             % {"months": months, "date": date_format(add_months(today, months), "j F Y")})
+            (
+                months,
+                ngettext("%(months)s month, until %(date)s", "%(months)s months, until %(date)s", months)
+                % {"months": months, "date": date_format(add_months(today, months), "j F Y")},
+            )
             for months in self.MONTHS
         ]
 
 
 def _language_label(code):
-    """"Arabic (العربية)": the name staff read, and the one the patient may point to."""
+    """ "Arabic (العربية)": the name staff read, and the one the patient may point to."""
     info = get_language_info(code.split("-")[0])  # "English", not "British English"
     return info["name"] if info["name_local"] == info["name"] else f"{info['name']} ({info['name_local']})"

@@ -1,16 +1,17 @@
 """Printing for clinics: the leaflet PDF, the QR check page, clinic packs and appointment sheets."""
 
+from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.cache import cache
 from django.http import HttpResponse
-from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
-from django.utils.translation import get_language, gettext as _
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from . import fasting, pdf, usage
@@ -65,8 +66,13 @@ def leaflet_pdf_html(request, version, departments, large_print=False):
     large-print one)."""
     return render_to_string(
         "print/pdf.html",
-        {"version": version, "procedure": version.procedure, "departments": departments,
-         "large_print": large_print, **_translation_notes(version)},
+        {
+            "version": version,
+            "procedure": version.procedure,
+            "departments": departments,
+            "large_print": large_print,
+            **_translation_notes(version),
+        },
         request=request,
     )
 
@@ -83,7 +89,9 @@ def leaflet_pdf(request, slug, large_print=False):
     document = cache.get(key)
     if document is None:
         # Two first requests at once both render; the result is identical, so that is harmless.
-        document = pdf.render(leaflet_pdf_html(request, version, departments, large_print), _site_url(request))
+        document = pdf.render(
+            leaflet_pdf_html(request, version, departments, large_print), _site_url(request)
+        )
         cache.set(key, document, timeout=PDF_CACHE_SECONDS)
     response = _pdf_response(document, _filename(version, f"-{variant}" if variant else ""))
     kind = UsageCount.Kind.LARGE_PRINT if large_print else UsageCount.Kind.PDF_DOWNLOAD
@@ -111,14 +119,25 @@ def check(request, resource, number):
         # Withdrawn itself, or a translation still marked published whose English leaflet was
         # withdrawn: either way nobody may rely on it, from the day it was taken off.
         state = "withdrawn"
-        retired_at = version.retired_at or LeafletVersion.objects.filter(
-            procedure=version.procedure, language=DEFAULT_LANGUAGE, status=LeafletVersion.Status.WITHDRAWN
-        ).order_by("-retired_at").values_list("retired_at", flat=True).first()
+        retired_at = (
+            version.retired_at
+            or LeafletVersion.objects.filter(
+                procedure=version.procedure, language=DEFAULT_LANGUAGE, status=LeafletVersion.Status.WITHDRAWN
+            )
+            .order_by("-retired_at")
+            .values_list("retired_at", flat=True)
+            .first()
+        )
     response = render(
         request,
         "procedures/check.html",
-        {"version": version, "procedure": version.procedure, "current": current, "state": state,
-         "retired_at": retired_at},
+        {
+            "version": version,
+            "procedure": version.procedure,
+            "current": current,
+            "state": state,
+            "retired_at": retired_at,
+        },
     )
     # The printed version is counted, not the current one: it shows which old copies are still about.
     return usage.mark(response, UsageCount.Kind.QR_CHECK, [version])
@@ -188,7 +207,9 @@ def pack(request):
         form.fill_from(chosen)
     if not form.is_bound or not form.is_valid():
         return render(
-            request, "print/pack_form.html", {"form": form, "saved_packs": saved_packs},
+            request,
+            "print/pack_form.html",
+            {"form": form, "saved_packs": saved_packs},
             status=400 if form.is_bound else 200,
         )
     if request.POST.get("action") == "save":
@@ -209,8 +230,7 @@ def pack(request):
     title = form.cleaned_data["title"]
     html = render_to_string(
         "print/pack.html",
-        {"title": title, "department": department, "leaflets": leaflets,
-         "today": timezone.localdate()},
+        {"title": title, "department": department, "leaflets": leaflets, "today": timezone.localdate()},
         request=request,
     )
     document = pdf.render(html, _site_url(request))

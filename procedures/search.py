@@ -285,7 +285,7 @@ def _snippets(procedures, params):
                 (procedure.pk, at, word, _window(procedure.search_text, at))
                 for word, at in first_seen.items()
             ]
-    pks, positions, candidate_words, windows = zip(*candidates) if candidates else ([],) * 4
+    pks, positions, candidate_words, windows = zip(*candidates, strict=True) if candidates else ([],) * 4
     with connection.cursor() as cursor:
         cursor.execute(
             "SET LOCAL enable_seqscan TO DEFAULT; SET LOCAL enable_indexscan TO DEFAULT; "
@@ -298,9 +298,15 @@ def _snippets(procedures, params):
             "  WHERE tsvector_to_array(to_tsvector(%(config)s::regconfig, word)) && %(stems)s::text[]"
             "  ORDER BY pk, at"
             ") AS first_match",
-            {**params, "headline_options": HEADLINE_OPTIONS, "pks": list(pks),
-             "positions": list(positions), "candidate_words": list(candidate_words),
-             "windows": list(windows), "stems": stems},
+            {
+                **params,
+                "headline_options": HEADLINE_OPTIONS,
+                "pks": list(pks),
+                "positions": list(positions),
+                "candidate_words": list(candidate_words),
+                "windows": list(windows),
+                "stems": stems,
+            },
         )
         return dict(cursor.fetchall())
 
@@ -345,8 +351,7 @@ def _ellipsis(snippet):
 def _postgres_suggest(query):
     from .models import Procedure
 
-    params = {"query": query, "at_least": SUGGESTION_SIMILARITY, "how_many": SUGGESTIONS,
-              **_live_params()}
+    params = {"query": query, "at_least": SUGGESTION_SIMILARITY, "how_many": SUGGESTIONS, **_live_params()}
     return list(Procedure.objects.raw(_suggestion_statement(), params))
 
 
@@ -398,12 +403,15 @@ def _live_sql():
 
     from .models import DEFAULT_LANGUAGE, LeafletVersion
 
-    live = LeafletVersion.objects.live(DEFAULT_LANGUAGE).filter(
-        procedure_id=RawSQL("matched.id", ())
-    ).order_by().values("pk")
+    live = (
+        LeafletVersion.objects.live(DEFAULT_LANGUAGE)
+        .filter(procedure_id=RawSQL("matched.id", ()))
+        .order_by()
+        .values("pk")
+    )
     sql, params = live.query.get_compiler(connection=connection).as_sql()
     names = [f"live_{n}" for n in range(len(params))]
-    return f"EXISTS ({sql % tuple(f'%({name})s' for name in names)})", dict(zip(names, params))
+    return f"EXISTS ({sql % tuple(f'%({name})s' for name in names)})", dict(zip(names, params, strict=True))
 
 
 def _live():
@@ -483,7 +491,7 @@ def _simple_snippet(text, terms, width=90):
     window = text[start:end]
     out, position = [], 0
     for match in pattern.finditer(window):
-        out.append(escape(window[position:match.start()]))
+        out.append(escape(window[position : match.start()]))
         out.append(f"<mark>{escape(match.group(0))}</mark>")
         position = match.end()
     out.append(escape(window[position:]))

@@ -65,8 +65,7 @@ SECTIONS = (
     Section(
         "before",
         gettext_noop("Getting ready"),
-        "Eating and drinking, blood thinners and other medicines, allergies, pregnancy, "
-        "transport home.",
+        "Eating and drinking, blood thinners and other medicines, allergies, pregnancy, transport home.",
     ),
     Section(
         "during",

@@ -48,8 +48,11 @@ class EmailSender(Sender):
 
     name = "email"
     label = _("Send by email")
-    field = forms.EmailField(label=_("The patient's email address"), max_length=254,
-                             help_text=_("Used once to send the link. It is not saved."))
+    field = forms.EmailField(
+        label=_("The patient's email address"),
+        max_length=254,
+        help_text=_("Used once to send the link. It is not saved."),
+    )
 
     def send(self, to, subject, text):
         try:

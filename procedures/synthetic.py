@@ -26,12 +26,46 @@ RESOURCE_PREFIX = "SYN-"
 SLUG_PREFIX = "synthetic-"
 BATCH = 500
 
-KINDS = ["Angioplasty", "Biopsy", "Drain", "Embolisation", "Fistulogram", "Gastrostomy",
-         "Injection", "Line insertion", "Nephrostomy", "Oesophageal stent", "Radiofrequency ablation",
-         "Thrombolysis", "Uterine artery embolisation", "Vertebroplasty", "Cholangiogram",
-         "Kyphoplasty", "Port insertion", "Stent", "Venogram", "Arteriogram"]
-PLACES = ["kidney", "liver", "lung", "bladder", "bile duct", "leg artery", "neck vein", "spine",
-          "bowel", "thyroid", "pancreas", "prostate", "uterus", "chest", "arm vein", "stomach"]
+KINDS = [
+    "Angioplasty",
+    "Biopsy",
+    "Drain",
+    "Embolisation",
+    "Fistulogram",
+    "Gastrostomy",
+    "Injection",
+    "Line insertion",
+    "Nephrostomy",
+    "Oesophageal stent",
+    "Radiofrequency ablation",
+    "Thrombolysis",
+    "Uterine artery embolisation",
+    "Vertebroplasty",
+    "Cholangiogram",
+    "Kyphoplasty",
+    "Port insertion",
+    "Stent",
+    "Venogram",
+    "Arteriogram",
+]
+PLACES = [
+    "kidney",
+    "liver",
+    "lung",
+    "bladder",
+    "bile duct",
+    "leg artery",
+    "neck vein",
+    "spine",
+    "bowel",
+    "thyroid",
+    "pancreas",
+    "prostate",
+    "uterus",
+    "chest",
+    "arm vein",
+    "stomach",
+]
 SENTENCES = [
     "This sentence is synthetic test text for measuring the speed of the website.",
     "A doctor uses a scan to guide a thin needle or tube to the right place.",
@@ -48,13 +82,34 @@ SENTENCES = [
     "There may be other options, such as surgery, medicines or waiting to see.",
     "The tube is held in place with a stitch and a dressing that we will show you how to change.",
 ]
-WORDS = ["aneurysm", "catheter", "contrast", "sedation", "ultrasound", "fluoroscopy", "cannula",
-         "haematoma", "sheath", "guidewire", "stenosis", "occlusion", "embolus", "tract",
-         "puncture", "dilatation", "drainage", "infection", "allergy", "dressing"]
+WORDS = [
+    "aneurysm",
+    "catheter",
+    "contrast",
+    "sedation",
+    "ultrasound",
+    "fluoroscopy",
+    "cannula",
+    "haematoma",
+    "sheath",
+    "guidewire",
+    "stenosis",
+    "occlusion",
+    "embolus",
+    "tract",
+    "puncture",
+    "dilatation",
+    "drainage",
+    "infection",
+    "allergy",
+    "dressing",
+]
 # Made-up words, so that most words of a large library are rare, as in real text: each leaflet
 # gets a handful, and a search for one finds a few leaflets rather than all of them.
 _SYLLABLES = ["ka", "lo", "mi", "ren", "tu", "vas", "pel", "dor", "qui", "sen", "ba", "xo"]
 MADE_UP = [a + b + c + d for a in _SYLLABLES for b in _SYLLABLES for c in _SYLLABLES for d in "nrx"]
+
+
 def synthetic_exists():
     return Procedure.objects.filter(resource_number__startswith=RESOURCE_PREFIX).exists()
 
@@ -82,12 +137,19 @@ def _version(rng, procedure, number, status, published_at, retired_at):
         fields[section.field], fields[section.html_field] = text, html
     reviewed = published_at.date()
     return LeafletVersion(
-        procedure=procedure, language="en", number=number, status=status,
-        published_at=published_at, retired_at=retired_at,
+        procedure=procedure,
+        language="en",
+        number=number,
+        status=status,
+        published_at=published_at,
+        retired_at=retired_at,
         sources="Synthetic source: not clinical advice",
-        is_sample_content=True, last_reviewed=reviewed,
+        is_sample_content=True,
+        last_reviewed=reviewed,
         next_review_due=reviewed.replace(year=reviewed.year + 3),
-        reading_ease=70.0, reading_grade=6.0, **fields,
+        reading_ease=70.0,
+        reading_grade=6.0,
+        **fields,
     )
 
 
@@ -107,22 +169,30 @@ def build(leaflets, departments=0, glossary=0, versions=1, categories=10, seed=1
     for n in range(1, max(1, categories) + 1):
         area, _ = Category.objects.get_or_create(
             slug=f"{SLUG_PREFIX}area-{n:02d}",
-            defaults={"name": f"Synthetic body area {n:02d}", "position": 1000 + n,
-                      "summary": "Synthetic test leaflets for measuring speed: not clinical advice."},
+            defaults={
+                "name": f"Synthetic body area {n:02d}",
+                "position": 1000 + n,
+                "summary": "Synthetic test leaflets for measuring speed: not clinical advice.",
+            },
         )
         areas.append(area)
 
     procedures = []
     for n in range(start + 1, start + leaflets + 1):
         kind, place = rng.choice(KINDS), rng.choice(PLACES)
-        procedures.append(Procedure(
-            title=f"{kind} of the {place} (synthetic leaflet {n:05d})",
-            slug=f"{SLUG_PREFIX}{n:05d}",
-            resource_number=f"{RESOURCE_PREFIX}{n:05d}",
-            category=areas[n % len(areas)],
-            summary=f"Synthetic test leaflet {n:05d} about a {kind.lower()} of the {place}: not clinical advice.",
-            lay_names=f"{place} {rng.choice(WORDS)}\nsynthetic {kind.lower()}",
-        ))
+        procedures.append(
+            Procedure(
+                title=f"{kind} of the {place} (synthetic leaflet {n:05d})",
+                slug=f"{SLUG_PREFIX}{n:05d}",
+                resource_number=f"{RESOURCE_PREFIX}{n:05d}",
+                category=areas[n % len(areas)],
+                summary=(
+                    f"Synthetic test leaflet {n:05d} about a {kind.lower()} of the {place}: "
+                    "not clinical advice."
+                ),
+                lay_names=f"{place} {rng.choice(WORDS)}\nsynthetic {kind.lower()}",
+            )
+        )
     Procedure.objects.bulk_create(procedures, batch_size=BATCH)
     # SQLite and PostgreSQL both return primary keys from bulk_create.
     progress(f"{len(procedures)} procedures")
@@ -130,16 +200,21 @@ def build(leaflets, departments=0, glossary=0, versions=1, categories=10, seed=1
     made_versions = 0
     for offset in range(0, len(procedures), BATCH):
         batch = []
-        for procedure in procedures[offset:offset + BATCH]:
+        for procedure in procedures[offset : offset + BATCH]:
             first = now - datetime.timedelta(days=30 * versions)
             for number in range(1, versions + 1):
                 live = number == versions
                 published_at = first + datetime.timedelta(days=30 * (number - 1))
-                batch.append(_version(
-                    rng, procedure, number,
-                    LeafletVersion.Status.PUBLISHED if live else LeafletVersion.Status.SUPERSEDED,
-                    published_at, None if live else published_at + datetime.timedelta(days=30),
-                ))
+                batch.append(
+                    _version(
+                        rng,
+                        procedure,
+                        number,
+                        LeafletVersion.Status.PUBLISHED if live else LeafletVersion.Status.SUPERSEDED,
+                        published_at,
+                        None if live else published_at + datetime.timedelta(days=30),
+                    )
+                )
         LeafletVersion.objects.bulk_create(batch, batch_size=BATCH)
         made_versions += len(batch)
         progress(f"{made_versions} versions")
@@ -147,14 +222,19 @@ def build(leaflets, departments=0, glossary=0, versions=1, categories=10, seed=1
     made_departments = []
     base = Department.objects.filter(slug__startswith=SLUG_PREFIX).count()
     for n in range(base + 1, base + departments + 1):
-        made_departments.append(Department(
-            name=f"Synthetic radiology unit {n:03d}", slug=f"{SLUG_PREFIX}unit-{n:03d}",
-            site=f"Synthetic General Hospital {n:03d}", address=f"Synthetic Road {n}\nTestford",
-            phone=f"01632 {960000 + n % 1000:06d}"[:13], email=f"unit{n}@example.org",
-            opening_hours="Monday to Friday, 8am to 6pm",
-            urgent_advice="Synthetic test department: not clinical advice.",
-            urgent_advice_html="<p>Synthetic test department: not clinical advice.</p>",
-        ))
+        made_departments.append(
+            Department(
+                name=f"Synthetic radiology unit {n:03d}",
+                slug=f"{SLUG_PREFIX}unit-{n:03d}",
+                site=f"Synthetic General Hospital {n:03d}",
+                address=f"Synthetic Road {n}\nTestford",
+                phone=f"01632 {960000 + n % 1000:06d}"[:13],
+                email=f"unit{n}@example.org",
+                opening_hours="Monday to Friday, 8am to 6pm",
+                urgent_advice="Synthetic test department: not clinical advice.",
+                urgent_advice_html="<p>Synthetic test department: not clinical advice.</p>",
+            )
+        )
     Department.objects.bulk_create(made_departments, batch_size=BATCH)
     if made_departments:
         # Each procedure is offered by one department, round robin.
@@ -168,8 +248,11 @@ def build(leaflets, departments=0, glossary=0, versions=1, categories=10, seed=1
 
     existing_terms = GlossaryTerm.objects.filter(slug__startswith=SLUG_PREFIX).count()
     terms = [
-        GlossaryTerm(term=f"Synthetic term {n:05d}", slug=f"{SLUG_PREFIX}term-{n:05d}",
-                     definition="A made-up word for measuring speed: not clinical advice.")
+        GlossaryTerm(
+            term=f"Synthetic term {n:05d}",
+            slug=f"{SLUG_PREFIX}term-{n:05d}",
+            definition="A made-up word for measuring speed: not clinical advice.",
+        )
         for n in range(existing_terms + 1, existing_terms + glossary + 1)
     ]
     GlossaryTerm.objects.bulk_create(terms, batch_size=BATCH)
@@ -183,8 +266,12 @@ def build(leaflets, departments=0, glossary=0, versions=1, categories=10, seed=1
             for model in (Procedure, LeafletVersion, Department, Department.procedures.through, GlossaryTerm):
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     caching.library_changed()
-    return {"leaflets": len(procedures), "versions": made_versions,
-            "departments": len(made_departments), "glossary": len(terms)}
+    return {
+        "leaflets": len(procedures),
+        "versions": made_versions,
+        "departments": len(made_departments),
+        "glossary": len(terms),
+    }
 
 
 def _index_search(procedures):
@@ -198,6 +285,6 @@ def _index_search(procedures):
     pks = [p.pk for p in procedures]
     for offset in range(0, len(pks), BATCH):
         search.index_procedures(
-            Procedure.objects.filter(pk__in=pks[offset:offset + BATCH]), LeafletVersion.objects.all()
+            Procedure.objects.filter(pk__in=pks[offset : offset + BATCH]), LeafletVersion.objects.all()
         )
     return True

@@ -63,7 +63,8 @@ def _counts(window, keys):
 @functools.lru_cache(maxsize=4)
 def _counts_sql(how_many):
     table, key, window, count = _names()
-    return f"SELECT {key}, {count} FROM {table} WHERE {window} = %s AND {key} IN ({', '.join(['%s'] * how_many)})"
+    placeholders = ", ".join(["%s"] * how_many)
+    return f"SELECT {key}, {count} FROM {table} WHERE {window} = %s AND {key} IN ({placeholders})"
 
 
 def _names():

@@ -16,7 +16,8 @@ from django import forms
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.template.defaultfilters import filesizeformat
-from django.utils.translation import gettext as _, gettext_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from markdownx.forms import ImageForm
 from markdownx.views import ImageUploadView
@@ -61,8 +62,10 @@ class LeafletImageForm(ImageForm):
         limit = settings.MARKDOWNX_UPLOAD_MAX_SIZE
         if upload.size > limit:
             raise forms.ValidationError(
-                _("This picture is %(size)s. The largest allowed is "
-                  "%(limit)s: please make it smaller and try again.")
+                _(
+                    "This picture is %(size)s. The largest allowed is "
+                    "%(limit)s: please make it smaller and try again."
+                )
                 % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
             )
         refusal = _(
@@ -92,16 +95,23 @@ class LeafletImageForm(ImageForm):
         upload.seek(0)
         if HIDDEN_MARKUP.search(upload.read()):
             raise forms.ValidationError(
-                _("This picture file also contains web page code, so it cannot be used. Open the "
-                  "picture in a photo or drawing program, save it as a new file and upload that.")
+                _(
+                    "This picture file also contains web page code, so it cannot be used. Open the "
+                    "picture in a photo or drawing program, save it as a new file and upload that."
+                )
             )
         if Path(upload.name).suffix.lower() not in EXTENSIONS[kind]:
             raise forms.ValidationError(
-                _("This file is a %(kind)s picture but its name ends in "
-                  "'%(suffix)s'. Rename it to end in "
-                  "%(endings)s and try again.")
-                % {"kind": kind, "suffix": Path(upload.name).suffix or _("nothing"),
-                   "endings": _(" or ").join(sorted(EXTENSIONS[kind]))}
+                _(
+                    "This file is a %(kind)s picture but its name ends in "
+                    "'%(suffix)s'. Rename it to end in "
+                    "%(endings)s and try again."
+                )
+                % {
+                    "kind": kind,
+                    "suffix": Path(upload.name).suffix or _("nothing"),
+                    "endings": _(" or ").join(sorted(EXTENSIONS[kind])),
+                }
             )
         # markdownx picks the encoder from the declared content type: use the real one.
         upload.content_type = Image.MIME[kind]

@@ -19,19 +19,31 @@ urlpatterns = [
     path("procedures/", public_page(views.procedure_list), name="list"),
     path("procedures/category/<slug:slug>/", public_page(views.category), name="category"),
     path("procedures/<slug:slug>/", public_page(views.leaflet), name="leaflet"),
-    path("procedures/<slug:slug>/v/<int:number>/", public_page(views.leaflet_version), name="leaflet_version"),
+    path(
+        "procedures/<slug:slug>/v/<int:number>/", public_page(views.leaflet_version), name="leaflet_version"
+    ),
     path("procedures/<slug:slug>/print/", public_page(views.leaflet_print), name="leaflet_print"),
     path("procedures/<slug:slug>/feedback/", never_cache(feedback.leave_feedback), name="feedback"),
-    path("procedures/<slug:slug>/feedback/<str:token>/", never_cache(feedback.comment), name="feedback_comment"),
+    path(
+        "procedures/<slug:slug>/feedback/<str:token>/", never_cache(feedback.comment), name="feedback_comment"
+    ),
     # The "Other formats" request form: the same for everyone until it is sent (a POST).
     path("procedures/<slug:slug>/other-formats/", public_page(formats.request_format), name="request_format"),
     # /departments/…
     path("departments/", public_page(views.department_list), name="departments"),
     path("departments/<slug:slug>/", public_page(views.department), name="department"),
     # Printing for clinics: /procedures/<slug>/leaflet.pdf, …/appointment/, /check/…, /print/pack/
-    path("procedures/<slug:slug>/leaflet.pdf", public_page(print_views.leaflet_pdf, store=False), name="leaflet_pdf"),
-    path("procedures/<slug:slug>/large-print.pdf", public_page(print_views.leaflet_pdf, store=False),
-         {"large_print": True}, name="leaflet_large_print"),
+    path(
+        "procedures/<slug:slug>/leaflet.pdf",
+        public_page(print_views.leaflet_pdf, store=False),
+        name="leaflet_pdf",
+    ),
+    path(
+        "procedures/<slug:slug>/large-print.pdf",
+        public_page(print_views.leaflet_pdf, store=False),
+        {"large_print": True},
+        name="leaflet_large_print",
+    ),
     path("procedures/<slug:slug>/appointment/", print_views.appointment, name="appointment"),
     path("check/<str:resource>/<int:number>/", public_page(print_views.check), name="check"),
     path("print/pack/", print_views.pack, name="pack"),

@@ -97,14 +97,18 @@ def flush():
     if not rows:
         return 0
     try:
-        with transaction.atomic():  # a savepoint inside a request's transaction
-            with connection.cursor() as cursor:
-                for start in range(0, len(rows), ROWS_PER_STATEMENT):
-                    chunk = rows[start:start + ROWS_PER_STATEMENT]
-                    cursor.execute(_upsert_sql(len(chunk)), [
-                        value for (version_id, day, kind), number in chunk
+        # A savepoint inside a request's transaction.
+        with transaction.atomic(), connection.cursor() as cursor:
+            for start in range(0, len(rows), ROWS_PER_STATEMENT):
+                chunk = rows[start : start + ROWS_PER_STATEMENT]
+                cursor.execute(
+                    _upsert_sql(len(chunk)),
+                    [
+                        value
+                        for (version_id, day, kind), number in chunk
                         for value in (version_id, connection.ops.adapt_datefield_value(day), kind, number)
-                    ])
+                    ],
+                )
     except IntegrityError:
         # A version that is not in this database (one restored from an older backup): these
         # counts can never be written.
@@ -153,8 +157,10 @@ def _upsert_sql(rows):
     values = ", ".join(["(%s, %s, %s, %s)"] * rows)
     key = ", ".join(quote(name) for name in ("version_id", "day", "kind"))
     # The same statement on PostgreSQL and SQLite (3.24 and later).
-    return (f"INSERT INTO {table} ({columns}) VALUES {values} ON CONFLICT ({key}) "
-            f"DO UPDATE SET {quote('count')} = {table}.{quote('count')} + excluded.{quote('count')}")
+    return (
+        f"INSERT INTO {table} ({columns}) VALUES {values} ON CONFLICT ({key}) "
+        f"DO UPDATE SET {quote('count')} = {table}.{quote('count')} + excluded.{quote('count')}"
+    )
 
 
 atexit.register(flush)  # a worker stopped normally (a restart, a deploy) keeps its counts

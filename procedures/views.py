@@ -6,7 +6,7 @@ from itertools import groupby
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import CharField, Count, OuterRef, Prefetch, Q, Subquery, TextField, Value
+from django.db.models import CharField, Count, OuterRef, Q, Subquery, TextField, Value
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
@@ -14,18 +14,27 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import (
-    get_language, get_language_from_path, get_language_from_request, override,
+    get_language,
+    get_language_from_path,
+    get_language_from_request,
+    override,
 )
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 
-from . import caching, throttle
+from . import caching, throttle, usage
 from . import search as search_backend
-from . import usage
 from .context_processors import site
 from .models import (
-    DEFAULT_LANGUAGE, Category, Department, GlossaryTerm, LeafletVersion, Procedure, UsageCount,
-    content_language, interface_language,
+    DEFAULT_LANGUAGE,
+    Category,
+    Department,
+    GlossaryTerm,
+    LeafletVersion,
+    Procedure,
+    UsageCount,
+    content_language,
+    interface_language,
 )
 
 SEARCH_MAX_LENGTH = 200
@@ -105,9 +114,13 @@ def choose_language(request, code):
             next_url = reverse("procedures:home")
     response = redirect(next_url)
     response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME, code, max_age=settings.LANGUAGE_COOKIE_AGE,
-        path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
-        secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
         samesite=settings.LANGUAGE_COOKIE_SAMESITE,
     )
     add_never_cache_headers(response)
@@ -143,9 +156,7 @@ def in_preferred_language(view):
 
 def home(request):
     categories = Category.objects.annotate(
-        leaflet_count=Count(
-            "procedures", filter=Q(procedures__in=Procedure.objects.with_published_leaflet())
-        )
+        leaflet_count=Count("procedures", filter=Q(procedures__in=Procedure.objects.with_published_leaflet()))
     ).filter(leaflet_count__gt=0)
     return render(request, "procedures/home.html", {"categories": categories})
 
@@ -185,9 +196,7 @@ def procedure_list(request):
 def category(request, slug):
     category = get_object_or_404(Category, slug=slug)
     procedures = _listed(category.procedures)
-    return render(
-        request, "procedures/category.html", {"category": category, "procedures": procedures}
-    )
+    return render(request, "procedures/category.html", {"category": category, "procedures": procedures})
 
 
 def leaflet(request, slug):
@@ -233,8 +242,12 @@ def leaflet_version(request, slug, number):
         return render(
             request,
             "procedures/withdrawn.html",
-            {"version": version, "procedure": version.procedure, "current": current,
-             "departments": _departments_for(version.procedure)},
+            {
+                "version": version,
+                "procedure": version.procedure,
+                "current": current,
+                "departments": _departments_for(version.procedure),
+            },
             status=410,
         )
     response = render(
@@ -260,23 +273,23 @@ def leaflet_print(request, slug):
     return render(
         request,
         "print/leaflet.html",
-        {"version": version, "procedure": version.procedure, "departments": departments,
-         **_translation_notes(version)},
+        {
+            "version": version,
+            "procedure": version.procedure,
+            "departments": departments,
+            **_translation_notes(version),
+        },
     )
 
 
 def department_list(request):
-    return render(
-        request, "departments/list.html", {"departments": Department.objects.all()}
-    )
+    return render(request, "departments/list.html", {"departments": Department.objects.all()})
 
 
 def department(request, slug):
     department = get_object_or_404(Department, slug=slug)
     procedures = _listed(department.procedures)
-    return render(
-        request, "departments/detail.html", {"department": department, "procedures": procedures}
-    )
+    return render(request, "departments/detail.html", {"department": department, "procedures": procedures})
 
 
 def search(request):
@@ -299,8 +312,12 @@ def search(request):
     return render(
         request,
         "procedures/search.html",
-        {"query": query, "too_long": too_long, **found,
-         "departments": Department.objects.all() if nothing_found else []},
+        {
+            "query": query,
+            "too_long": too_long,
+            **found,
+            "departments": Department.objects.all() if nothing_found else [],
+        },
     )
 
 
@@ -362,6 +379,7 @@ def client_address(request):
 
 
 # Error pages: plain words and the way back, never a stack trace (DEBUG is off in production).
+
 
 def bad_request(request, exception):
     # Often a bad Host header: render without the request, which may be the thing that is wrong.

@@ -80,8 +80,12 @@ def save_draft(version, by=None):
     with transaction.atomic():
         stored = _lock(version)
         if stored.status not in LeafletVersion.EDITABLE_STATUSES:
-            raise WorkflowError(_("This version has been published and can no longer change. "
-                                  "Start a new draft to make changes."))
+            raise WorkflowError(
+                _(
+                    "This version has been published and can no longer change. "
+                    "Start a new draft to make changes."
+                )
+            )
         was = stored.status
         version.status = Status.DRAFT
         version.save()
@@ -124,27 +128,46 @@ def publish(version, by=None, comment="", approved_hash=None):
         stored = _lock(version)
         if stored.status in (Status.PUBLISHED, Status.SUPERSEDED):
             event = stored.workflow_events.filter(to_status=Status.PUBLISHED).select_related("actor").last()
-            raise AlreadyDone(_("Version %(number)s was already published by %(who)s at %(time)s. "
-                                "Nothing else was changed.") % {
-                "number": stored.number, "who": _name(event.actor if event else None),
-                "time": timezone.localtime(stored.published_at).strftime("%H:%M:%S on %d %B %Y"),
-            })
+            raise AlreadyDone(
+                _(
+                    "Version %(number)s was already published by %(who)s at %(time)s. "
+                    "Nothing else was changed."
+                )
+                % {
+                    "number": stored.number,
+                    "who": _name(event.actor if event else None),
+                    "time": timezone.localtime(stored.published_at).strftime("%H:%M:%S on %d %B %Y"),
+                }
+            )
         if stored.status not in LeafletVersion.EDITABLE_STATUSES:
             raise WorkflowError(_("This version has already been published or retired."))
         if by is not None:
             if stored.status != Status.IN_REVIEW:
                 raise WorkflowError(_("Send the draft for review before it is approved."))
             if approved_hash != stored.content_hash():
-                raise WorkflowError(_("The text has changed since you read it, so it was not "
-                                      "published. Preview it again, then approve what you read."))
+                raise WorkflowError(
+                    _(
+                        "The text has changed since you read it, so it was not "
+                        "published. Preview it again, then approve what you read."
+                    )
+                )
             if _same_person(by, stored.contributor_ids()):
-                raise PermissionDenied(_("You wrote or edited this draft, so another approver "
-                                         "must approve it."))
+                raise PermissionDenied(
+                    _("You wrote or edited this draft, so another approver must approve it.")
+                )
         _require_complete(stored, _("publishing"))
         number = _next_number(stored.procedure_id, stored.language)
         _supersede_live(stored, by)
-        _move(version, stored, Status.PUBLISHED, by, comment, number=number,
-              published_at=timezone.now(), approver=by)
+        _move(
+            version,
+            stored,
+            Status.PUBLISHED,
+            by,
+            comment,
+            number=number,
+            published_at=timezone.now(),
+            approver=by,
+        )
         _patients_see_a_change(stored.procedure_id)
 
 
@@ -188,8 +211,9 @@ def record_review(version, by=None):
             raise WorkflowError(_("Only the live version can be reviewed."))
         review = stored._copy(author=stored.author)
         number = _next_number(stored.procedure_id, stored.language)
-        _move(version, stored, Status.SUPERSEDED, by, "Replaced by a newer version",
-              retired_at=timezone.now())
+        _move(
+            version, stored, Status.SUPERSEDED, by, "Replaced by a newer version", retired_at=timezone.now()
+        )
         _enter_live(review, by, "Reviewed, no change", number=number)
         _patients_see_a_change(stored.procedure_id)
     return review
@@ -224,21 +248,30 @@ def start_translation(english, language, by=None):
         if english.is_translation or english.status != Status.PUBLISHED:
             raise WorkflowError(_("Translate the live English version."))
         _refuse_second_draft(english.procedure_id, language)
-        previous = (LeafletVersion.objects.filter(procedure_id=english.procedure_id, language=language)
-                    .exclude(number=None).order_by("-number").first())
+        previous = (
+            LeafletVersion.objects.filter(procedure_id=english.procedure_id, language=language)
+            .exclude(number=None)
+            .order_by("-number")
+            .first()
+        )
         if previous:
             draft = previous._copy(author=by, translation_of=english)
         else:
-            draft = english._copy(author=by, language=language, translation_of=english,
-                                  title="", summary="", lay_names="")
+            draft = english._copy(
+                author=by, language=language, translation_of=english, title="", summary="", lay_names=""
+            )
         draft.save()
-        _log(draft, by, "", f"Translation started from English version {english.number}"
-             + (f" and {language} version {previous.number}" if previous else ""))
+        _log(
+            draft,
+            by,
+            "",
+            f"Translation started from English version {english.number}"
+            + (f" and {language} version {previous.number}" if previous else ""),
+        )
     return draft
 
 
-def enter_record(version, status, approver=None, created_at=None, comment="Restored from a backup",
-                 **dates):
+def enter_record(version, status, approver=None, created_at=None, comment="Restored from a backup", **dates):
     """A version of a backup, entered as it was: its own status, number and dates (import_content
     into an empty database). The caller re-indexes once everything is in."""
     version.status, version.approver = status, approver
@@ -288,8 +321,10 @@ def _refuse_second_draft(procedure_id, language):
 def _require_complete(version, action):
     missing = [s.heading for s in version.missing_sections()] + version.missing_details()
     if missing:
-        raise WorkflowError(_("Fill in every section before %(action)s. Empty: %(missing)s")
-                            % {"action": action, "missing": ", ".join(missing)})
+        raise WorkflowError(
+            _("Fill in every section before %(action)s. Empty: %(missing)s")
+            % {"action": action, "missing": ", ".join(missing)}
+        )
 
 
 def _same_person(user, contributor_ids):
@@ -304,7 +339,8 @@ def account_made_by(user):
     """The admin log's record of who made this account (empty for accounts made from the
     command line, such as the first superuser)."""
     return LogEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(get_user_model()), object_id=str(user.pk),
+        content_type=ContentType.objects.get_for_model(get_user_model()),
+        object_id=str(user.pk),
         action_flag=ADDITION,
     )
 
@@ -319,8 +355,14 @@ def _supersede_live(version, by):
         procedure_id=version.procedure_id, language=version.language
     )
     for previous in live:
-        _move(previous, previous, Status.SUPERSEDED, by, "Replaced by a newer version",
-              retired_at=timezone.now())
+        _move(
+            previous,
+            previous,
+            Status.SUPERSEDED,
+            by,
+            "Replaced by a newer version",
+            retired_at=timezone.now(),
+        )
 
 
 def _move(version, stored, to, by, comment="", **changes):
@@ -348,7 +390,11 @@ def _enter_live(version, by, comment, number):
 
 def _log(version, by, was, comment):
     WorkflowEvent.objects.create(
-        version=version, actor=by, from_status=was, to_status=version.status, comment=comment,
+        version=version,
+        actor=by,
+        from_status=was,
+        to_status=version.status,
+        comment=comment,
         content_hash=version.content_hash(),
     )
 

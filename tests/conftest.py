@@ -23,16 +23,15 @@ from tests.helpers import (
     write_small_library,
 )
 
-# Importable from here for test files written before tests/helpers.py (on branches not yet
-# merged); new code imports them from tests.helpers.
-from tests.helpers import admin_form_data, empty_the_database  # noqa: F401
-
 
 def pytest_addoption(parser):
     parser.addoption(
-        "--database-tests-only", action="store_true",
-        help="only the tests whose result can depend on the database (DATABASE_URL): for running "
-             "the suite again on another database, as .ci/run does on PostgreSQL",
+        "--database-tests-only",
+        action="store_true",
+        help=(
+            "only the tests whose result can depend on the database (DATABASE_URL): for running "
+            "the suite again on another database, as .ci/run does on PostgreSQL"
+        ),
     )
 
 
@@ -98,7 +97,9 @@ def _roles_after_a_flush(request):
     # content types and permissions come back, but not the Editors and Approvers groups that
     # migration 0003 makes. Make them again for the transactional tests that come after one.
     marker = request.node.get_closest_marker("django_db")
-    if {"transactional_db", "live_server"} & set(request.fixturenames) or (marker and marker.kwargs.get("transaction")):
+    if {"transactional_db", "live_server"} & set(request.fixturenames) or (
+        marker and marker.kwargs.get("transaction")
+    ):
         request.getfixturevalue("transactional_db")
         roles()
 
@@ -238,8 +239,13 @@ def people(django_user_model):
     from django.contrib.auth.models import Group
 
     made = {}
-    for name, group in [("editor", "Editors"), ("editor2", "Editors"), ("approver", "Approvers"),
-                        ("approver2", "Approvers"), ("administrator", "Administrators")]:
+    for name, group in [
+        ("editor", "Editors"),
+        ("editor2", "Editors"),
+        ("approver", "Approvers"),
+        ("approver2", "Approvers"),
+        ("administrator", "Administrators"),
+    ]:
         user = django_user_model.objects.create_user(name, f"{name}@example.org", PASSWORD, is_staff=True)
         user.groups.add(Group.objects.get(name=group))
         made[name] = user

@@ -259,6 +259,8 @@ def client_for(user):
     client = Client()
     client.force_login(user)
     return client
+
+
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 

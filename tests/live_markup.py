@@ -21,23 +21,84 @@ import re
 from html.parser import HTMLParser
 
 SAFE_SCHEMES = {"http", "https", "mailto", "tel"}
-URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background",
-                  "cite", "srcset", "ping", "codebase", "longdesc", "lowsrc", "dynsrc", "manifest",
-                  "icon", "usemap"}
-FORBIDDEN = {"iframe", "frame", "frameset", "object", "embed", "applet", "base", "style", "template",
-             "math", "noscript", "portal", "xmp", "plaintext", "listing", "isindex", "marquee"}
+URL_ATTRIBUTES = {
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "xlink:href",
+    "data",
+    "poster",
+    "background",
+    "cite",
+    "srcset",
+    "ping",
+    "codebase",
+    "longdesc",
+    "lowsrc",
+    "dynsrc",
+    "manifest",
+    "icon",
+    "usemap",
+}
+FORBIDDEN = {
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "applet",
+    "base",
+    "style",
+    "template",
+    "math",
+    "noscript",
+    "portal",
+    "xmp",
+    "plaintext",
+    "listing",
+    "isindex",
+    "marquee",
+}
 # Inline SVG our templates write: the QR code on printouts, and the Django admin's theme
 # switcher icons (an icon sheet of <symbol>s and three <svg><use> pictures). Nothing else.
-OUR_SVG_CLASSES = {"qr-code", "base-svgs", "theme-icon-when-auto", "theme-icon-when-dark",
-                   "theme-icon-when-light"}
+OUR_SVG_CLASSES = {
+    "qr-code",
+    "base-svgs",
+    "theme-icon-when-auto",
+    "theme-icon-when-dark",
+    "theme-icon-when-light",
+}
 SVG_PARTS = {"svg", "title", "desc", "path", "rect", "g", "symbol", "use"}
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-        "track", "wbr"}
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 PROSE_TAGS = {
-    "p", "br", "hr", "h3", "h4", "strong", "em", "b", "i", "ul", "ol", "li", "a", "img",
-    "blockquote", "code", "pre", "table", "thead", "tbody", "tr", "th", "td", "abbr",
-    "figure", "figcaption",  # an uploaded picture, captioned with its description
+    "p",
+    "br",
+    "hr",
+    "h3",
+    "h4",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "img",
+    "blockquote",
+    "code",
+    "pre",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "abbr",
+    "figure",
+    "figcaption",  # an uploaded picture, captioned with its description
 }
 PROSE_ATTRIBUTES = {
     "a": {"href", "title", "rel", "class"},  # rel from the sanitiser, class from glossary links
@@ -52,9 +113,11 @@ _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
 def url_scheme(value):
     """The scheme a browser would see: it drops tabs and newlines anywhere, and leading and
     trailing spaces and control characters, before reading the scheme."""
-    cleaned = re.sub(r"[\t\n\r]", "", value).strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c"
-                                                    "\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18"
-                                                    "\x19\x1a\x1b\x1c\x1d\x1e\x1f ")
+    cleaned = re.sub(r"[\t\n\r]", "", value).strip(
+        "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c"
+        "\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18"
+        "\x19\x1a\x1b\x1c\x1d\x1e\x1f "
+    )
     found = _SCHEME.match(cleaned.lower())
     return found.group(1) if found else None
 
@@ -119,12 +182,18 @@ class _Finder(HTMLParser):
             if name == "style":
                 self.problem(f"<{tag} style=…> inline style")
             if name in URL_ATTRIBUTES and value:
-                urls = [part.strip().split(" ")[0] for part in value.split(",")] if name == "srcset" else [value]
+                urls = (
+                    [part.strip().split(" ")[0] for part in value.split(",")] if name == "srcset" else [value]
+                )
                 for url in urls:
                     scheme = url_scheme(url)
                     if scheme and scheme not in SAFE_SCHEMES:
                         self.problem(f"<{tag} {name}={value!r}> {scheme}: address")
-            if name in ("action", "formaction") and value and (url_scheme(value) or value.strip().startswith("//")):
+            if (
+                name in ("action", "formaction")
+                and value
+                and (url_scheme(value) or value.strip().startswith("//"))
+            ):
                 self.problem(f"<{tag} {name}={value!r}> form sent to another site")
         if tag in FORBIDDEN:
             self.problem(f"<{tag}> element")
@@ -132,11 +201,17 @@ class _Finder(HTMLParser):
             self.problem("<meta http-equiv> element")
         if tag == "link" and "head" not in [t for t, _ in self.stack]:
             self.problem("<link> outside <head>")
-        if tag == "svg" and self.svg_depth == 0 and not OUR_SVG_CLASSES & set((dict(attrs).get("class") or "").split()):
+        if (
+            tag == "svg"
+            and self.svg_depth == 0
+            and not OUR_SVG_CLASSES & set((dict(attrs).get("class") or "").split())
+        ):
             self.problem("<svg> that is not one of ours")
         if self.svg_depth and tag not in SVG_PARTS:
             self.problem(f"<{tag}> inside an svg")
-        if tag == "use" and not all((value or "").startswith("#") for name, value in attrs if name.endswith("href")):
+        if tag == "use" and not all(
+            (value or "").startswith("#") for name, value in attrs if name.endswith("href")
+        ):
             self.problem("<use> of a picture outside the page")
         if self.prose_depth:
             if tag not in PROSE_TAGS:
@@ -148,8 +223,10 @@ class _Finder(HTMLParser):
                 values = dict(attrs)
                 if tag == "a" and "class" in values and values["class"] != "glossary-term":
                     self.problem(f"<a class={values['class']!r}> in a leaflet body")
-                if tag == "img" and not re.fullmatch(r"/media/leaflet-images/[\w-]+\.(?i:png|jpe?g|gif|webp)",
-                                                     values.get("src") or "/media/leaflet-images/none.png"):
+                if tag == "img" and not re.fullmatch(
+                    r"/media/leaflet-images/[\w-]+\.(?i:png|jpe?g|gif|webp)",
+                    values.get("src") or "/media/leaflet-images/none.png",
+                ):
                     self.problem(f"<img src={values['src']!r}> not uploaded to this site")
 
     def _check_script(self, attrs, data):

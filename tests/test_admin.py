@@ -4,10 +4,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from procedures import workflow
 from procedures.models import LeafletVersion
 from procedures.sections import SECTIONS
-from procedures import workflow
-
 from tests.helpers import admin_form_data
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +27,9 @@ def test_the_edit_form_follows_the_section_registry(staff_client, make_procedure
 
 def test_a_nurse_edits_a_draft_and_the_html_is_rendered_on_save(staff_client, make_procedure, make_draft):
     draft = make_draft(make_procedure())
-    response = staff_client.post(change_url(draft), admin_form_data(draft, risks="- **Bleeding**: uncommon (about 1 in 200 people)"))
+    response = staff_client.post(
+        change_url(draft), admin_form_data(draft, risks="- **Bleeding**: uncommon (about 1 in 200 people)")
+    )
     assert response.status_code == 302
     draft.refresh_from_db()
     assert "<strong>Bleeding</strong>" in draft.risks_html
@@ -36,7 +37,9 @@ def test_a_nurse_edits_a_draft_and_the_html_is_rendered_on_save(staff_client, ma
 
 def test_a_missing_alt_text_is_explained_in_the_form(staff_client, make_procedure, make_draft):
     draft = make_draft(make_procedure())
-    response = staff_client.post(change_url(draft), admin_form_data(draft, during="![](/media/leaflet-images/a.png)"))
+    response = staff_client.post(
+        change_url(draft), admin_form_data(draft, during="![](/media/leaflet-images/a.png)")
+    )
     assert response.status_code == 200
     assert "Every picture needs a short description" in response.content.decode()
 
@@ -63,7 +66,10 @@ def test_starting_a_new_draft_from_a_published_version(staff_client, published):
 
 def test_send_for_review_then_publish_from_the_buttons(staff_client, staff, published):
     draft = workflow.start_new_draft(published)
-    button = lambda action: reverse("admin:procedures_leafletversion_workflow", args=[draft.pk, action])
+
+    def button(action):
+        return reverse("admin:procedures_leafletversion_workflow", args=[draft.pk, action])
+
     staff_client.post(button("submit"))
     draft.refresh_from_db()
     assert draft.status == "in_review"
@@ -97,7 +103,14 @@ def test_staff_can_preview_a_draft_that_patients_cannot_see(staff_client, make_p
 
 def test_list_filters_for_category_status_and_review_due(staff_client, published):
     url = reverse("admin:procedures_leafletversion_changelist")
-    for query in ["?status=published", "?procedure__category__id__exact=1", "?review=overdue", "?review=90", "?review=later", "?q=kidney"]:
+    for query in [
+        "?status=published",
+        "?procedure__category__id__exact=1",
+        "?review=overdue",
+        "?review=90",
+        "?review=later",
+        "?q=kidney",
+    ]:
         assert staff_client.get(url + query).status_code == 200, query
     assert "Kidney biopsy" in staff_client.get(url + "?review=later").content.decode()
     assert "Kidney biopsy" not in staff_client.get(url + "?review=overdue").content.decode()

@@ -6,12 +6,11 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from procedures import workflow
 from procedures.content_files import parse_leaflet
-from procedures.library import export_library, import_library, load_library
+from procedures.library import export_library, load_library
 from procedures.models import Department, GlossaryTerm, LeafletVersion, Procedure, WorkflowEvent
 from procedures.sections import SECTIONS
-from procedures import workflow
-
 from tests.helpers import SMALL_TRANSLATIONS, empty_the_database
 
 pytestmark = pytest.mark.django_db
@@ -20,10 +19,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def history(small_library, django_user_model):
     """Real leaflets, then a year of document control on top of them."""
-    nurse = django_user_model.objects.create_user("nurse", password="x" * 16, is_staff=True,
-                                                  is_superuser=True, first_name="Nia")
-    consultant = django_user_model.objects.create_user("consultant", password="x" * 16,
-                                                       is_staff=True, is_superuser=True)
+    nurse = django_user_model.objects.create_user(
+        "nurse", password="x" * 16, is_staff=True, is_superuser=True, first_name="Nia"
+    )
+    consultant = django_user_model.objects.create_user(
+        "consultant", password="x" * 16, is_staff=True, is_superuser=True
+    )
     # nephrostomy: v1 superseded by an edited v2, and a new draft waiting for approval.
     v1 = LeafletVersion.objects.live("en").get(procedure__slug="nephrostomy")
     draft = workflow.start_new_draft(v1, by=nurse, what_it_is=v1.what_it_is + "\n\nA new sentence in v2.")
@@ -35,17 +36,28 @@ def history(small_library, django_user_model):
     withdrawn = LeafletVersion.objects.live("en").get(procedure__slug="tumour-embolisation")
     workflow.withdraw(withdrawn, by=consultant)
     # vertebroplasty: reviewed with no change, which makes a new version with the same text.
-    workflow.record_review(LeafletVersion.objects.live("en").get(procedure__slug="vertebroplasty"), by=consultant)
+    workflow.record_review(
+        LeafletVersion.objects.live("en").get(procedure__slug="vertebroplasty"), by=consultant
+    )
     # A new leaflet that has never been published: one incomplete draft, no sources.
     newcomer = Procedure.objects.create(
-        slug="hand-drain", title="Hand drain", resource_number="IR-999", summary="A drain.",
-        category=Procedure.objects.get(slug="nephrostomy").category, owner=nurse,
+        slug="hand-drain",
+        title="Hand drain",
+        resource_number="IR-999",
+        summary="A drain.",
+        category=Procedure.objects.get(slug="nephrostomy").category,
+        owner=nurse,
     )
     LeafletVersion.objects.create(procedure=newcomer, what_it_is="Half written.", author=nurse)
     Department.objects.first().procedures.add(newcomer)
     # The version numbers the files gave, so the tests follow the library as it is rewritten.
-    return {"nurse": nurse, "consultant": consultant, "old": v1.number, "new": draft.number,
-            "withdrawn": withdrawn.number}
+    return {
+        "nurse": nurse,
+        "consultant": consultant,
+        "old": v1.number,
+        "new": draft.number,
+        "withdrawn": withdrawn.number,
+    }
 
 
 def everything_patients_and_auditors_see(client):
@@ -67,23 +79,52 @@ def everything_patients_and_auditors_see(client):
     seen["versions"] = sorted(
         [
             (
-                v.procedure.slug, v.language, v.number, v.status, v.published_at, v.retired_at,
-                v.created_at, v.last_reviewed, v.next_review_due, v.is_sample_content, v.sources,
-                v.title, v.summary, v.lay_names,
+                v.procedure.slug,
+                v.language,
+                v.number,
+                v.status,
+                v.published_at,
+                v.retired_at,
+                v.created_at,
+                v.last_reviewed,
+                v.next_review_due,
+                v.is_sample_content,
+                v.sources,
+                v.title,
+                v.summary,
+                v.lay_names,
                 v.translation_of.number if v.translation_of else None,
                 v.author.get_username() if v.author else None,
                 v.approver.get_username() if v.approver else None,
-                *[getattr(v, s.field) for s in SECTIONS], *[getattr(v, s.html_field) for s in SECTIONS],
+                *[getattr(v, s.field) for s in SECTIONS],
+                *[getattr(v, s.html_field) for s in SECTIONS],
             )
             for v in LeafletVersion.objects.select_related("procedure", "author", "approver")
         ],
         key=repr,
     )
-    seen["procedures"] = sorted(Procedure.objects.values_list(
-        "slug", "title", "resource_number", "category__slug", "summary", "lay_names", "food_hours",
-        "clear_fluids_hours", "review_interval_months", "owner__username"))
+    seen["procedures"] = sorted(
+        Procedure.objects.values_list(
+            "slug",
+            "title",
+            "resource_number",
+            "category__slug",
+            "summary",
+            "lay_names",
+            "food_hours",
+            "clear_fluids_hours",
+            "review_interval_months",
+            "owner__username",
+        )
+    )
     seen["departments"] = sorted(
-        (d.slug, d.name, d.phone, d.urgent_advice_html, tuple(d.procedures.order_by("slug").values_list("slug", flat=True)))
+        (
+            d.slug,
+            d.name,
+            d.phone,
+            d.urgent_advice_html,
+            tuple(d.procedures.order_by("slug").values_list("slug", flat=True)),
+        )
         for d in Department.objects.all()
     )
     seen["glossary"] = list(GlossaryTerm.objects.values_list("term", "slug", "definition", "also"))
@@ -93,7 +134,9 @@ def everything_patients_and_auditors_see(client):
 def test_export_flush_import_gives_identical_pages_for_every_version(history, tmp_path, client):
     before = everything_patients_and_auditors_see(client)
     # The history really is there: otherwise this test would prove little.
-    statuses = dict(LeafletVersion.objects.filter(procedure__slug="nephrostomy").values_list("number", "status"))
+    statuses = dict(
+        LeafletVersion.objects.filter(procedure__slug="nephrostomy").values_list("number", "status")
+    )
     old, new = history["old"], history["new"]
     assert statuses == {old: "superseded", new: "published", None: "in_review"}
     assert before[f"/procedures/nephrostomy/v/{old}/"][0] == 200
@@ -131,10 +174,17 @@ def test_the_backup_layout_is_the_documented_one(history, tmp_path):
     new = parse_leaflet(backup / "versions" / "nephrostomy" / f"v{history['new']}.md", complete=False)
     assert (new.meta["approver"], new.meta["author"]) == ("consultant", "nurse")
     waiting = parse_leaflet(backup / "versions" / "nephrostomy" / "draft.md", complete=False)
-    assert waiting.meta["status"] == "in_review" and waiting.sections["risks"] == "Risks still being rewritten."
-    withdrawn = parse_leaflet(backup / "versions" / "tumour-embolisation" / f"v{history['withdrawn']}.md", complete=False)
+    assert (
+        waiting.meta["status"] == "in_review" and waiting.sections["risks"] == "Risks still being rewritten."
+    )
+    withdrawn = parse_leaflet(
+        backup / "versions" / "tumour-embolisation" / f"v{history['withdrawn']}.md", complete=False
+    )
     assert withdrawn.meta["status"] == "withdrawn" and withdrawn.meta["retired_at"]
-    assert parse_leaflet(backup / "versions" / "hand-drain" / "draft.md", complete=False).meta["status"] == "draft"
+    assert (
+        parse_leaflet(backup / "versions" / "hand-drain" / "draft.md", complete=False).meta["status"]
+        == "draft"
+    )
 
 
 def test_load_content_still_reads_a_backup(history, tmp_path):
@@ -143,7 +193,9 @@ def test_load_content_still_reads_a_backup(history, tmp_path):
     export_library(backup)
     empty_the_database()
     load_library(backup)
-    assert LeafletVersion.objects.live("en").filter(procedure__slug="nephrostomy").get().number == history["new"]
+    assert (
+        LeafletVersion.objects.live("en").filter(procedure__slug="nephrostomy").get().number == history["new"]
+    )
 
 
 def test_import_refuses_a_database_that_is_not_empty(history, tmp_path):
@@ -166,16 +218,24 @@ def test_a_broken_backup_file_restores_nothing(history, tmp_path):
     live = LeafletVersion.objects.live("en").get(procedure__slug="vertebroplasty").number
     empty_the_database()
     path = backup / "versions" / "vertebroplasty" / f"v{live}.md"
-    path.write_text(path.read_text().replace("published_at = ", "published_at = \"yesterday\"\n#", 1))
-    with pytest.raises(CommandError, match=rf"vertebroplasty/{path.name}:\d+: a published version needs 'published_at'"):
+    path.write_text(path.read_text().replace("published_at = ", 'published_at = "yesterday"\n#', 1))
+    with pytest.raises(
+        CommandError, match=rf"vertebroplasty/{path.name}:\d+: a published version needs 'published_at'"
+    ):
         call_command("import_content", content_dir=backup)
     assert not Procedure.objects.exists() and not WorkflowEvent.objects.exists()
 
 
-def test_a_restored_library_is_found_by_the_words_of_its_leaflets(make_procedure, make_draft, tmp_path, client):
+def test_a_restored_library_is_found_by_the_words_of_its_leaflets(
+    make_procedure, make_draft, tmp_path, client
+):
     # Issue 15, defect 4: after import_content, nothing was found by leaflet text.
-    workflow.publish(make_draft(make_procedure("hand-drain", title="Hand drain"),
-                                what_it_is="A kingfisher-blue tube drains the wound."))
+    workflow.publish(
+        make_draft(
+            make_procedure("hand-drain", title="Hand drain"),
+            what_it_is="A kingfisher-blue tube drains the wound.",
+        )
+    )
     assert "Hand drain" in client.get("/search/?q=kingfisher").content.decode()
     backup = tmp_path / "backup"
     export_library(backup)

@@ -16,9 +16,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import http_date
 
-from procedures import caching
+from procedures import caching, workflow
 from procedures.models import LeafletVersion, LibraryGeneration
-from procedures import workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +38,7 @@ def cached_pages():
     bodies = []
     for key, value in cache._cache.items():
         if ":page:" in key:
-            content, headers, varies_by_language, usage_marks = pickle.loads(value)
+            content, _headers, _varies_by_language, _usage_marks = pickle.loads(value)
             bodies.append(content.decode())
     return bodies
 
@@ -119,8 +118,12 @@ def test_a_draft_never_enters_the_cache(staff_client, published, department, cat
 
     slug = published.procedure.slug
     for url in [
-        "/", reverse("procedures:list"), category.get_absolute_url(), leaflet_url(published),
-        reverse("procedures:leaflet_print", args=[slug]), department.get_absolute_url(),
+        "/",
+        reverse("procedures:list"),
+        category.get_absolute_url(),
+        leaflet_url(published),
+        reverse("procedures:leaflet_print", args=[slug]),
+        department.get_absolute_url(),
         reverse("procedures:search") + "?q=secret",
     ]:
         assert "Secret draft wording" not in client.get(url).content.decode(), url
@@ -154,9 +157,13 @@ def test_a_matching_etag_gets_304_without_rendering(client, published, django_as
 
 
 def test_public_pages_may_be_kept_by_browsers_and_a_cdn(client, published):
-    for url in ["/", reverse("procedures:list"), leaflet_url(published),
-                reverse("procedures:leaflet_print", args=[published.procedure.slug]),
-                reverse("procedures:search") + "?q=kidney"]:
+    for url in [
+        "/",
+        reverse("procedures:list"),
+        leaflet_url(published),
+        reverse("procedures:leaflet_print", args=[published.procedure.slug]),
+        reverse("procedures:search") + "?q=kidney",
+    ]:
         response = client.get(url)
         control = response["Cache-Control"]
         assert "public" in control and "max-age=300" in control, url
@@ -257,17 +264,15 @@ def test_library_changes_replace_the_generation_token(published, department, cat
         assert token not in seen
         seen.add(token)
     # A draft changes nothing patients see.
-    draft = LeafletVersion.objects.create(procedure=published.procedure, **{
-        s: "x" for s in ("what_it_is",)
-    })
+    draft = LeafletVersion.objects.create(
+        procedure=published.procedure, **dict.fromkeys(("what_it_is",), "x")
+    )
     draft.save()
     assert caching.library_state()[0] in seen
 
 
 @pytest.mark.django_db(transaction=True)
-def test_each_process_reads_the_token_at_most_every_quarter_second(
-    monkeypatch, django_assert_num_queries
-):
+def test_each_process_reads_the_token_at_most_every_quarter_second(monkeypatch, django_assert_num_queries):
     now = [1000.0]
     monkeypatch.setattr(caching, "monotonic", lambda: now[0])
     caching.library_changed()
@@ -296,8 +301,16 @@ def test_each_process_reads_the_token_at_most_every_quarter_second(
 def test_every_public_address_goes_through_the_page_cache():
     from procedures import urls
 
-    made_for_one_person = {"healthz", "feedback", "feedback_comment", "appointment", "pack",
-                           "prescription_make", "prescription_made", "prescription_send"}
+    made_for_one_person = {
+        "healthz",
+        "feedback",
+        "feedback_comment",
+        "appointment",
+        "pack",
+        "prescription_make",
+        "prescription_made",
+        "prescription_send",
+    }
     for pattern in urls.urlpatterns:
         if pattern.name not in made_for_one_person:
             assert getattr(pattern.callback, "public_page", False), pattern.name
@@ -310,8 +323,9 @@ def test_a_deploy_that_only_fixes_a_translation_gets_fresh_pages(settings, tmp_p
 
     deploy = tmp_path / "deploy"
     for folder in caching.DEPLOY_FOLDERS:
-        shutil.copytree(settings.BASE_DIR / folder, deploy / folder,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            settings.BASE_DIR / folder, deploy / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
     settings.BASE_DIR = deploy
     caching.deploy_fingerprint.cache_clear()
     try:
@@ -348,16 +362,22 @@ def every_kind_of_public_page(published, department):
     publish_new_text(published, what_it_is="Version two.")  # so that version 1 is archived
     procedure = published.procedure
     # A version's own pages exist in the languages it was written in: English here.
-    urls = [reverse("procedures:leaflet_version", args=[procedure.slug, 1]),
-            reverse("procedures:check", args=[procedure.resource_number, 2])]
+    urls = [
+        reverse("procedures:leaflet_version", args=[procedure.slug, 1]),
+        reverse("procedures:check", args=[procedure.resource_number, 2]),
+    ]
     for language in ("en-gb", "ar"):
         with translation.override(language):
             urls += [
-                reverse("procedures:home"), reverse("procedures:list"),
-                procedure.category.get_absolute_url(), procedure.get_absolute_url(),
+                reverse("procedures:home"),
+                reverse("procedures:list"),
+                procedure.category.get_absolute_url(),
+                procedure.get_absolute_url(),
                 reverse("procedures:leaflet_print", args=[procedure.slug]),
-                reverse("procedures:departments"), department.get_absolute_url(),
-                reverse("procedures:glossary"), reverse("procedures:search") + "?q=kidney",
+                reverse("procedures:departments"),
+                department.get_absolute_url(),
+                reverse("procedures:glossary"),
+                reverse("procedures:search") + "?q=kidney",
             ]
     return urls
 

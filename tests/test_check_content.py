@@ -90,23 +90,35 @@ def test_a_thin_section_fails(content):
 
 
 def test_a_long_sentence_is_quoted_with_its_line(content):
-    sentence = ("We will ask you to lie on your side on the bed so that the doctor can see your back "
-                "and put the thin tube in the right place today.")
+    sentence = (
+        "We will ask you to lie on your side on the bed so that the doctor can see your back "
+        "and put the thin tube in the right place today."
+    )
     assert len(sentence.split()) == 30
     leaflet = parse_leaflet(content / "leaflets" / "nephrostomy.md")
-    path = edit_leaflet(content, "nephrostomy", sections={"during": leaflet.sections["during"] + "\n\n" + sentence})
+    path = edit_leaflet(
+        content, "nephrostomy", sections={"during": leaflet.sections["during"] + "\n\n" + sentence}
+    )
     passed, output = run_check(content)
     assert not passed
-    assert (f'nephrostomy.md:{line_of(path, sentence)}: long sentence (30 words, over 25): '
-            f'"We will ask you to lie on your…"') in output
+    assert (
+        f"nephrostomy.md:{line_of(path, sentence)}: long sentence (30 words, over 25): "
+        f'"We will ask you to lie on your…"'
+    ) in output
 
 
-@pytest.mark.parametrize("dates, key", [
-    ({"last_reviewed": datetime.date(2019, 1, 1), "next_review_due": datetime.date(2022, 1, 1)},
-     "next_review_due = 2022-01-01"),
-    # No review date given: the default interval of 36 months from the last review applies.
-    ({"last_reviewed": datetime.date(2020, 1, 1), "next_review_due": None}, "last_reviewed = 2020-01-01"),
-], ids=["next_review_due", "last_reviewed + 36 months"])
+@pytest.mark.parametrize(
+    ("dates", "key"),
+    [
+        (
+            {"last_reviewed": datetime.date(2019, 1, 1), "next_review_due": datetime.date(2022, 1, 1)},
+            "next_review_due = 2022-01-01",
+        ),
+        # No review date given: the default interval of 36 months from the last review applies.
+        ({"last_reviewed": datetime.date(2020, 1, 1), "next_review_due": None}, "last_reviewed = 2020-01-01"),
+    ],
+    ids=["next_review_due", "last_reviewed + 36 months"],
+)
 def test_a_passed_review_date_fails(content, dates, key):
     path = edit_leaflet(content, "nephrostomy", meta=dates)
     passed, output = run_check(content)
@@ -132,21 +144,30 @@ def test_a_leaflet_without_the_sample_content_notice_fails(content):
 def test_a_picture_without_alt_text_fails(content):
     leaflet = parse_leaflet(content / "leaflets" / "nephrostomy.md")
     picture = "![](/media/uploads/kidney.png)"
-    path = edit_leaflet(content, "nephrostomy", sections={"what_it_is": leaflet.sections["what_it_is"] + "\n\n" + picture})
+    path = edit_leaflet(
+        content, "nephrostomy", sections={"what_it_is": leaflet.sections["what_it_is"] + "\n\n" + picture}
+    )
     passed, output = run_check(content)
     assert not passed
-    assert (f"nephrostomy.md:{line_of(path, picture)}: picture in 'What is it?': "
-            "Every picture needs a short description") in output
+    assert (
+        f"nephrostomy.md:{line_of(path, picture)}: picture in 'What is it?': "
+        "Every picture needs a short description"
+    ) in output
 
 
-@pytest.mark.parametrize("link, reason", [
-    ("[kidney transplant](/procedures/kidney-transplant/)", "no leaflet 'kidney-transplant'"),
-    ("[a stent](/glossary/#stents)", "no glossary term 'stents'"),
-    ("[the risks](#dangers)", "no section '#dangers'"),
-])
+@pytest.mark.parametrize(
+    ("link", "reason"),
+    [
+        ("[kidney transplant](/procedures/kidney-transplant/)", "no leaflet 'kidney-transplant'"),
+        ("[a stent](/glossary/#stents)", "no glossary term 'stents'"),
+        ("[the risks](#dangers)", "no section '#dangers'"),
+    ],
+)
 def test_a_broken_internal_link_fails(content, link, reason):
     leaflet = parse_leaflet(content / "leaflets" / "nephrostomy.md")
-    path = edit_leaflet(content, "nephrostomy", sections={"benefits": leaflet.sections["benefits"] + f"\n\nSee {link}."})
+    path = edit_leaflet(
+        content, "nephrostomy", sections={"benefits": leaflet.sections["benefits"] + f"\n\nSee {link}."}
+    )
     passed, output = run_check(content)
     assert not passed
     target = link.split("(")[1].rstrip(")")
@@ -158,7 +179,7 @@ def test_working_internal_links_pass(content):
     links = "See [stents](/procedures/biliary-stent/), [a stent](/glossary/#stent) and [the risks](#risks)."
     leaflet = parse_leaflet(content / "leaflets" / "nephrostomy.md")
     edit_leaflet(content, "nephrostomy", sections={"benefits": leaflet.sections["benefits"] + "\n\n" + links})
-    passed, output = run_check(content)
+    _passed, output = run_check(content)
     assert "broken link" not in output
     assert "nephrostomy.md" in output  # the leaflet was checked
 
@@ -179,7 +200,11 @@ def error_count(output):
 def test_every_problem_is_reported_not_just_the_first(content):
     baseline = run_check(content)[1]
     # A leaflet that no longer parses is reported once, instead of for whatever else it had.
-    lumbar = sum(1 for line in baseline.splitlines() if "leaflets/lumbar-puncture.md:" in line and "warning:" not in line)
+    lumbar = sum(
+        1
+        for line in baseline.splitlines()
+        if "leaflets/lumbar-puncture.md:" in line and "warning:" not in line
+    )
     before = error_count(baseline) - lumbar
     edit_leaflet(content, "nephrostomy", drop_meta=["sample_content"])
     edit_leaflet(content, "lumbar-puncture", drop_sections=["risks"])
@@ -193,12 +218,16 @@ def test_every_problem_is_reported_not_just_the_first(content):
 
 
 def test_a_hard_section_fails_on_reading_ease(content):
-    jargon = " ".join([
-        "Percutaneous nephrostomy necessitates comprehensive preprocedural haematological evaluation.",
-        "Anticoagulation medication discontinuation requires individualised multidisciplinary consideration.",
-        "Interventional radiological catheterisation utilises fluoroscopic visualisation alongside ultrasonographic localisation.",
-    ] * 3)
+    jargon = (
+        "Percutaneous nephrostomy necessitates comprehensive preprocedural haematological "
+        "evaluation. Anticoagulation medication discontinuation requires individualised "
+        "multidisciplinary consideration. Interventional radiological catheterisation utilises "
+        "fluoroscopic visualisation alongside ultrasonographic localisation. "
+    ) * 3
     path = edit_leaflet(content, "nephrostomy", sections={"before": jargon})
     passed, output = run_check(content)
     assert not passed
-    assert f"nephrostomy.md:{line_of(path, '## Getting ready')}: section 'Getting ready' is hard to read" in output
+    assert (
+        f"nephrostomy.md:{line_of(path, '## Getting ready')}: section 'Getting ready' is hard to read"
+        in output
+    )

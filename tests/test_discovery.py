@@ -12,9 +12,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escape
 
-from procedures.models import Category, GlossaryTerm, LeafletVersion, Procedure
 from procedures import workflow
-
+from procedures.models import Category, GlossaryTerm, LeafletVersion, Procedure
 from tests.helpers import public_urls
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +49,10 @@ def test_a_live_leaflet_describes_itself_as_a_medical_web_page(client, published
 
 def test_reviewed_by_names_the_approver_but_never_their_login(client, published, staff):
     approver = get_user_model().objects.create_user(
-        "dr.login.name", password="a long test password 2", first_name="Asha", last_name="Patel",
+        "dr.login.name",
+        password="a long test password 2",
+        first_name="Asha",
+        last_name="Patel",
         is_superuser=True,
     )
     draft = workflow.start_new_draft(published, by=staff)
@@ -92,8 +94,11 @@ def test_only_the_live_leaflet_has_structured_data(client, published, rf):
 
 def test_the_sitemap_lists_every_published_leaflet_and_no_draft(client, small_library, make_draft):
     draft_only = Procedure.objects.create(
-        slug="secret-draft", title="Secret draft", resource_number="IR-T999",
-        category=Category.objects.first(), summary="Not yet approved.",
+        slug="secret-draft",
+        title="Secret draft",
+        resource_number="IR-T999",
+        category=Category.objects.first(),
+        summary="Not yet approved.",
     )
     make_draft(draft_only)
     body = client.get("/sitemap.xml").content.decode()
@@ -102,7 +107,7 @@ def test_the_sitemap_lists_every_published_leaflet_and_no_draft(client, small_li
     for version in live:
         url = f"<loc>http://testserver/procedures/{version.procedure.slug}/</loc>"
         assert url in body
-        entry = body[body.index(url):].split("</url>")[0]
+        entry = body[body.index(url) :].split("</url>")[0]
         assert f"<lastmod>{version.published_at.date().isoformat()}</lastmod>" in entry
     # One entry per leaflet and language it is published in; translations list each other.
     translations = LeafletVersion.objects.published().exclude(language="en")
@@ -163,17 +168,13 @@ def test_words_used_lists_the_glossary_terms_linked_in_the_leaflet(client, small
 
 def test_words_used_is_printed_too(client, small_library):
     body = client.get(reverse("procedures:leaflet_print", args=["nephrostomy"])).content.decode()
-    assert set(words_used(body)) == {
-        t.term for t in GlossaryTerm.objects.filter(slug__in=linked_slugs(body))
-    }
+    assert set(words_used(body)) == {t.term for t in GlossaryTerm.objects.filter(slug__in=linked_slugs(body))}
 
 
 def test_words_used_has_only_the_words_this_leaflet_uses(client, make_procedure, make_draft):
     GlossaryTerm.objects.create(term="Catheter", definition="A thin, soft tube.")
     GlossaryTerm.objects.create(term="Embolisation", definition="Blocking a blood vessel.")
-    version = make_draft(
-        make_procedure(), what_it_is="We put a catheter in.", after="The catheter stays."
-    )
+    version = make_draft(make_procedure(), what_it_is="We put a catheter in.", after="The catheter stays.")
     workflow.publish(version)
     body = client.get(version.procedure.get_absolute_url()).content.decode()
     assert words_used(body) == {"Catheter": "A thin, soft tube."}

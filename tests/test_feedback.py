@@ -4,9 +4,9 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
+from procedures import workflow
 from procedures.feedback import PER_CLIENT_PER_HOUR
 from procedures.models import Feedback, RequestCount
-from procedures import workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,9 @@ def test_no_leads_to_an_optional_comment(client, published):
 
 
 def test_a_forged_comment_link_is_refused(client, published):
-    response = client.post(reverse("procedures:feedback_comment", args=["kidney-biopsy", "1:forged"]), {"comment": "x"})
+    response = client.post(
+        reverse("procedures:feedback_comment", args=["kidney-biopsy", "1:forged"]), {"comment": "x"}
+    )
     assert response.status_code == 400
     assert not Feedback.objects.exists()
 
@@ -104,7 +106,9 @@ def test_editors_see_counts_and_comments(client, published, staff_client):
     for answer in ["yes", "yes", "no"]:
         client.post(feedback_url(), {"useful": answer}, REMOTE_ADDR=f"192.0.2.{len(answer)}")
     Feedback.objects.filter(useful=False).update(comment="Too many long words")
-    page = staff_client.get(reverse("admin:procedures_leafletversion_change", args=[published.pk])).content.decode()
+    page = staff_client.get(
+        reverse("admin:procedures_leafletversion_change", args=[published.pk])
+    ).content.decode()
     assert "<td>v1</td><td>2</td><td>1</td>" in page and "Too many long words" in page
     dashboard = staff_client.get(reverse("admin:procedures_leafletversion_dashboard")).content.decode()
     assert "<td>Kidney biopsy v1</td><td>2</td><td>1</td>" in dashboard

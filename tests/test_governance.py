@@ -10,10 +10,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from procedures import workflow
 from procedures.models import LeafletVersion, WorkflowEvent, add_months
 from procedures.sections import SECTIONS
-from procedures import workflow
-
 from tests.helpers import PASSWORD, admin_form_data, client_for
 
 pytestmark = pytest.mark.django_db
@@ -101,20 +100,34 @@ def test_permission_matrix(people, published, role, action):
         response = client.get(reverse("admin:auth_user_changelist"))
         assert response.status_code == (200 if allowed else 403)
     elif action == "add a staff account":
-        response = client.post(reverse("admin:auth_user_add"), {
-            "username": "minted", "password1": PASSWORD + "!", "password2": PASSWORD + "!",
-            "usable_password": "true",
-        })
+        response = client.post(
+            reverse("admin:auth_user_add"),
+            {
+                "username": "minted",
+                "password1": PASSWORD + "!",
+                "password2": PASSWORD + "!",
+                "usable_password": "true",
+            },
+        )
         assert response.status_code == 403
         assert not user._meta.model.objects.filter(username="minted").exists()
     else:  # changing their own account: superuser, or a role they do not have
         approvers = Group.objects.exclude(user=user).filter(name__in=["Approvers", "Administrators"]).first()
-        response = client.post(reverse("admin:auth_user_change", args=[user.pk]), {
-            "username": user.username, "email": user.email, "is_active": "on", "is_staff": "on",
-            "is_superuser": "on", "groups": [g.pk for g in user.groups.all()] + [approvers.pk],
-            "last_login_0": "", "last_login_1": "", "date_joined_0": "2026-12-01",
-            "date_joined_1": "09:00:00",
-        })
+        response = client.post(
+            reverse("admin:auth_user_change", args=[user.pk]),
+            {
+                "username": user.username,
+                "email": user.email,
+                "is_active": "on",
+                "is_staff": "on",
+                "is_superuser": "on",
+                "groups": [g.pk for g in user.groups.all()] + [approvers.pk],
+                "last_login_0": "",
+                "last_login_1": "",
+                "date_joined_0": "2026-12-01",
+                "date_joined_1": "09:00:00",
+            },
+        )
         assert response.status_code == 403
         user.refresh_from_db()
         assert not user.is_superuser and approvers not in user.groups.all()
@@ -123,10 +136,15 @@ def test_permission_matrix(people, published, role, action):
 def test_a_superuser_manages_staff_accounts(people, django_user_model):
     chief = django_user_model.objects.create_superuser("chief", "chief@example.org", PASSWORD)
     client = client_for(chief)
-    response = client.post(reverse("admin:auth_user_add"), {
-        "username": "new-nurse", "password1": PASSWORD + "!", "password2": PASSWORD + "!",
-        "usable_password": "true",
-    })
+    response = client.post(
+        reverse("admin:auth_user_add"),
+        {
+            "username": "new-nurse",
+            "password1": PASSWORD + "!",
+            "password2": PASSWORD + "!",
+            "usable_password": "true",
+        },
+    )
     assert response.status_code == 302
     assert django_user_model.objects.filter(username="new-nurse").exists()
     # The list says who made each account made here.
@@ -154,9 +172,13 @@ def test_approvers_see_no_edit_form_and_editors_see_no_publish_button(people, pu
 
 # -- every transition, logged -------------------------------------------------------------
 
+
 def events(version):
-    return list(WorkflowEvent.objects.filter(version=version).values_list(
-        "from_status", "to_status", "actor__username", "comment"))
+    return list(
+        WorkflowEvent.objects.filter(version=version).values_list(
+            "from_status", "to_status", "actor__username", "comment"
+        )
+    )
 
 
 def test_the_whole_workflow_is_logged(people, published):
@@ -215,6 +237,7 @@ def test_the_model_refuses_even_without_the_admin(people, published):
 
 # -- two nurses saving at once ---------------------------------------------------------------
 
+
 def test_the_second_of_two_editors_is_stopped_and_loses_nothing(people, published):
     draft = workflow.start_new_draft(published, by=people["editor"])
     first, second = client_for(people["editor"]), client_for(people["editor2"])
@@ -223,6 +246,7 @@ def test_the_second_of_two_editors_is_stopped_and_loses_nothing(people, publishe
     for name, client in [("first", first), ("second", second)]:
         page = client.get(url).content.decode()
         opened[name] = int(re.search(r'name="opened_revision" value="(\d+)"', page).group(1))
+
     def data(revision, risks):
         return admin_form_data(draft, opened_revision=revision, risks=risks)
 
@@ -249,23 +273,35 @@ def test_saving_again_after_a_clash_keeps_the_other_editors_sections(people, pub
     draft = workflow.start_new_draft(published, by=people["editor"])
     first, second = client_for(people["editor"]), client_for(people["editor2"])
     url = reverse("admin:procedures_leafletversion_change", args=[draft.pk])
-    revision = lambda page: int(re.search(r'name="opened_revision" value="(\d+)"', page).group(1))
+
+    def revision(page):
+        return int(re.search(r'name="opened_revision" value="(\d+)"', page).group(1))
+
     opened = revision(second.get(url).content.decode())
     assert change(first, draft, risks="Risks the first nurse corrected.").status_code == 302
-    clash = second.post(url, admin_form_data(draft, opened_revision=opened, benefits="Benefits, second nurse."))
+    clash = second.post(
+        url, admin_form_data(draft, opened_revision=opened, benefits="Benefits, second nurse.")
+    )
     body = clash.content.decode()
     assert "saved this draft while you were editing it" in body
     box = re.search(r'<textarea name="risks"[^>]*>(.*?)</textarea>', body, re.S).group(1)
     assert box.strip() == "Risks the first nurse corrected."  # their text, in the box they did not touch
-    again = second.post(url, admin_form_data(
-        draft, opened_revision=revision(body), risks="Risks the first nurse corrected.",
-        benefits="Benefits, second nurse."))
+    again = second.post(
+        url,
+        admin_form_data(
+            draft,
+            opened_revision=revision(body),
+            risks="Risks the first nurse corrected.",
+            benefits="Benefits, second nurse.",
+        ),
+    )
     assert again.status_code == 302
     draft.refresh_from_db()
     assert (draft.risks, draft.benefits) == ("Risks the first nurse corrected.", "Benefits, second nurse.")
 
 
 # -- history, compare, restore ----------------------------------------------------------------
+
 
 def test_every_save_is_kept_and_any_two_versions_compare_by_section(people, published):
     editor = client_for(people["editor"])
@@ -288,7 +324,9 @@ def test_an_old_versions_text_can_be_restored_into_a_new_draft(people, published
     workflow.submit_for_review(second, by=people["editor"])
     workflow.publish(second, by=people["approver"], approved_hash=second.content_hash())
     editor = client_for(people["editor"])
-    response = editor.post(reverse("admin:procedures_leafletversion_restore", args=[second.pk]), {"key": f"v{published.pk}"})
+    response = editor.post(
+        reverse("admin:procedures_leafletversion_restore", args=[second.pk]), {"key": f"v{published.pk}"}
+    )
     restored = LeafletVersion.objects.drafts().get()
     assert response["Location"] == reverse("admin:procedures_leafletversion_change", args=[restored.pk])
     assert restored.risks == published.risks != second.risks
@@ -298,16 +336,20 @@ def test_an_old_versions_text_can_be_restored_into_a_new_draft(people, published
 
 # -- archive: which version was live on a day ------------------------------------------------
 
+
 def test_which_version_was_live_on_a_date(people, published, capsys):
     LeafletVersion.objects.filter(pk=published.pk).update(
-        published_at=timezone.make_aware(datetime.datetime(2026, 1, 10, 9, 0)))
+        published_at=datetime.datetime(2026, 1, 10, 9, 0, tzinfo=timezone.get_current_timezone())
+    )
     second = workflow.start_new_draft(published, by=people["editor"])
     workflow.submit_for_review(second, by=people["editor"])
     workflow.publish(second, by=people["approver"], approved_hash=second.content_hash())
     LeafletVersion.objects.filter(pk=published.pk).update(
-        retired_at=timezone.make_aware(datetime.datetime(2026, 6, 1, 12, 0)))
+        retired_at=datetime.datetime(2026, 6, 1, 12, 0, tzinfo=timezone.get_current_timezone())
+    )
     LeafletVersion.objects.filter(pk=second.pk).update(
-        published_at=timezone.make_aware(datetime.datetime(2026, 6, 1, 12, 0)))
+        published_at=datetime.datetime(2026, 6, 1, 12, 0, tzinfo=timezone.get_current_timezone())
+    )
 
     assert LeafletVersion.objects.live_on(datetime.date(2026, 3, 1)).get() == published
     assert LeafletVersion.objects.live_on(datetime.date(2026, 6, 1)).get() == second
@@ -318,14 +360,19 @@ def test_which_version_was_live_on_a_date(people, published, capsys):
     assert "v1  Superseded" in output and "v2  Published" in output
     assert "On 01 March 2026 patients were given version 1." in output
 
-    page = client_for(people["approver"]).get(
-        reverse("admin:procedures_leafletversion_live_on"),
-        {"procedure": published.procedure_id, "date": "2026-07-01"},
-    ).content.decode()
+    page = (
+        client_for(people["approver"])
+        .get(
+            reverse("admin:procedures_leafletversion_live_on"),
+            {"procedure": published.procedure_id, "date": "2026-07-01"},
+        )
+        .content.decode()
+    )
     assert "patients were given" in page and "version 2" in page
 
 
 # -- reviews due ---------------------------------------------------------------------------------
+
 
 def leaflet_due(make_procedure, make_draft, slug, due):
     draft = make_draft(make_procedure(slug, title=slug.replace("-", " ").capitalize()))
@@ -349,8 +396,15 @@ def test_dashboard_lists_overdue_and_due_soon_by_owner(people, make_procedure, m
     procedure = overdue.procedure
     procedure.owner = people["editor"]
     procedure.save()
-    page = client_for(people["approver"]).get(reverse("admin:procedures_leafletversion_dashboard")).content.decode()
-    overdue_part, soon_part = page.split("Due in the next 90 days")[0], page.split("Due in the next 90 days")[1]
+    page = (
+        client_for(people["approver"])
+        .get(reverse("admin:procedures_leafletversion_dashboard"))
+        .content.decode()
+    )
+    overdue_part, soon_part = (
+        page.split("Due in the next 90 days")[0],
+        page.split("Due in the next 90 days")[1],
+    )
     assert "Overdue for review (1)" in page and "Kidney biopsy v1" in overdue_part
     assert "Liver biopsy v1" in soon_part.split("By owner")[0]
     assert "<h3>editor</h3>" in page
@@ -358,8 +412,12 @@ def test_dashboard_lists_overdue_and_due_soon_by_owner(people, make_procedure, m
 
 
 def test_review_reminders_email_owners_once_a_week(people, make_procedure, make_draft):
-    due = leaflet_due(make_procedure, make_draft, "kidney-biopsy", timezone.localdate() + datetime.timedelta(days=10))
-    leaflet_due(make_procedure, make_draft, "lung-biopsy", timezone.localdate() + datetime.timedelta(days=300))
+    due = leaflet_due(
+        make_procedure, make_draft, "kidney-biopsy", timezone.localdate() + datetime.timedelta(days=10)
+    )
+    leaflet_due(
+        make_procedure, make_draft, "lung-biopsy", timezone.localdate() + datetime.timedelta(days=300)
+    )
     procedure = due.procedure
     procedure.owner = people["editor"]
     procedure.save()

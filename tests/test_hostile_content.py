@@ -39,7 +39,13 @@ from procedures.library import load_library
 from procedures.markdown import link_glossary, render_markdown
 from procedures.middleware import unavailable_response, write_contacts_snapshot
 from procedures.models import (
-    Category, Department, Feedback, FormatRequest, GlossaryTerm, LeafletVersion, Procedure,
+    Category,
+    Department,
+    Feedback,
+    FormatRequest,
+    GlossaryTerm,
+    LeafletVersion,
+    Procedure,
 )
 from procedures.print_views import appointment_html, leaflet_pdf_html
 from procedures.sections import SECTIONS
@@ -449,7 +455,9 @@ def test_format_requests_are_never_live(client, admin_client, published):
         assert_clean(client.post(url, {**hostile, "formats": ["audio"]}, **patient))
     saved = list(FormatRequest.objects.all())
     assert len(saved) == len(PAYLOADS)
-    assert_clean(admin_client.get("/admin/procedures/formatrequest/"), expect=[marker(n) for n, _ in PAYLOADS])
+    assert_clean(
+        admin_client.get("/admin/procedures/formatrequest/"), expect=[marker(n) for n, _ in PAYLOADS]
+    )
     for request in saved:  # each one's page shows its contact box as typed
         words = request.contact.split()[0]
         assert_clean(admin_client.get(f"/admin/procedures/formatrequest/{request.pk}/change/"), expect=words)

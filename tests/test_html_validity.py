@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from procedures.models import LeafletVersion
 from procedures import workflow
-
+from procedures.models import LeafletVersion
 from tests.helpers import public_urls
 
 pytestmark = pytest.mark.django_db
@@ -40,12 +39,19 @@ def reaching_the_patient_pages(client, staff_client):
 
     from procedures.models import Prescription
 
-    made = staff_client.post("/print/prescription/", {
-        "leaflets": ["nephrostomy", "tumour-embolisation"], "language": "ar", "months": 6,
-    }, follow=True)
+    made = staff_client.post(
+        "/print/prescription/",
+        {
+            "leaflets": ["nephrostomy", "tumour-embolisation"],
+            "language": "ar",
+            "months": 6,
+        },
+        follow=True,
+    )
     prescription = Prescription.objects.get()
-    english = staff_client.post("/print/prescription/",
-                                {"leaflets": ["nephrostomy"], "language": "en-gb", "months": 3})
+    english = staff_client.post(
+        "/print/prescription/", {"leaflets": ["nephrostomy"], "language": "en-gb", "months": 3}
+    )
     # Never opened before it expired (expiry dates never change; the page cache keys hold the day).
     staff_client.post("/print/prescription/", {"leaflets": ["nephrostomy"], "language": "en-gb", "months": 1})
     expired = Prescription.objects.order_by("pk").last()
@@ -53,12 +59,16 @@ def reaching_the_patient_pages(client, staff_client):
     form = "/procedures/nephrostomy/other-formats/"
     pages = [
         ("/print/prescription/", staff_client.get("/print/prescription/").content),
-        ("/print/prescription/ (errors)",
-         staff_client.post("/print/prescription/", {"language": "ar"}).content),
+        (
+            "/print/prescription/ (errors)",
+            staff_client.post("/print/prescription/", {"language": "ar"}).content,
+        ),
         ("/print/prescription/<code>/", made.content),
         ("/ar/p/<code>/", client.get(f"/ar/p/{prescription.code}/").content),
-        ("/p/<code>/ (English)",
-         client.get(english["Location"].replace("/print/prescription/", "/p/")).content),
+        (
+            "/p/<code>/ (English)",
+            client.get(english["Location"].replace("/print/prescription/", "/p/")).content,
+        ),
         ("/p/unknown/", client.get("/p/no-such-code/").content),
         (form, client.get(form).content),
         ("/ar" + form, client.get("/ar" + form).content),
@@ -88,9 +98,18 @@ def test_every_public_page_has_zero_html_errors(client, staff, library, tmp_path
         "/procedures/nephrostomy/appointment/",  # the appointment sheet form
         # Arabic (right to left) and Polish: a translated leaflet, an untranslated one shown
         # in English, lists with translated titles, a printout and the check page.
-        "/ar/", "/ar/procedures/", "/ar/procedures/nephrostomy/", "/ar/procedures/nephrostomy/print/",
-        "/ar/procedures/tumour-embolisation/", "/ar/check/IR-003/1/", "/ar/departments/", "/ar/glossary/",
-        "/ar/search/?q=kidney", "/pl/", "/pl/procedures/nephrostomy/", "/pl/procedures/no-such-leaflet/",
+        "/ar/",
+        "/ar/procedures/",
+        "/ar/procedures/nephrostomy/",
+        "/ar/procedures/nephrostomy/print/",
+        "/ar/procedures/tumour-embolisation/",
+        "/ar/check/IR-003/1/",
+        "/ar/departments/",
+        "/ar/glossary/",
+        "/ar/search/?q=kidney",
+        "/pl/",
+        "/pl/procedures/nephrostomy/",
+        "/pl/procedures/no-such-leaflet/",
     ]
     pages = [client.get(url).content for url in urls]
     # Pages reached by posting a form: the feedback comment box, and the thank-you page.
@@ -120,11 +139,14 @@ def test_every_public_page_has_zero_html_errors(client, staff, library, tmp_path
         files.append(path)
     result = subprocess.run(
         [java, "-jar", str(vnu_jar()), "--format", "json", "--exit-zero-always", *map(str, files)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     messages = json.loads(result.stderr or result.stdout)["messages"]
     errors = [
-        f"{urls[files.index(Path(m['url'].removeprefix('file:')))]}: {m['message']} ({m.get('extract', '').strip()[:80]})"
+        f"{urls[files.index(Path(m['url'].removeprefix('file:')))]}: {m['message']} "
+        f"({m.get('extract', '').strip()[:80]})"
         for m in messages
         if m["type"] == "error"
     ]

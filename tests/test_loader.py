@@ -11,7 +11,6 @@ from django.core.management import CommandError, call_command
 from procedures.content_files import parse_leaflet
 from procedures.library import export_library, import_library, load_library
 from procedures.models import Category, Department, GlossaryTerm, LeafletVersion, Procedure
-
 from tests.helpers import empty_the_database
 
 pytestmark = pytest.mark.django_db
@@ -121,14 +120,25 @@ def test_changed_text_under_the_same_version_is_refused(content):
 
 
 @pytest.mark.parametrize(
-    "mangle, line, message",
+    ("mangle", "line", "message"),
     [
-        (lambda t: t.replace('title = "', 'title = ', 1), 2, "front matter"),
-        (lambda t: t.replace("## What are the risks?", "## Risky bits", 1), None, "unknown section heading 'Risky bits'"),
-        (lambda t: re.sub(r'category = "[^"]+"', 'category = "nowhere"', t, count=1), 4, "unknown category 'nowhere'"),
+        (lambda t: t.replace('title = "', "title = ", 1), 2, "front matter"),
+        (
+            lambda t: t.replace("## What are the risks?", "## Risky bits", 1),
+            None,
+            "unknown section heading 'Risky bits'",
+        ),
+        (
+            lambda t: re.sub(r'category = "[^"]+"', 'category = "nowhere"', t, count=1),
+            4,
+            "unknown category 'nowhere'",
+        ),
         (lambda t: t.replace("+++", "", 1), 1, "must start with"),
-        (lambda t: re.sub(r"^version = \d+$", 'version = "one"', t, count=1, flags=re.M), None,
-         "'version' must be a whole number"),
+        (
+            lambda t: re.sub(r"^version = \d+$", 'version = "one"', t, count=1, flags=re.M),
+            None,
+            "'version' must be a whole number",
+        ),
     ],
 )
 def test_a_malformed_file_names_file_and_line_and_loads_nothing(content, mangle, line, message):
@@ -139,8 +149,15 @@ def test_a_malformed_file_names_file_and_line_and_loads_nothing(content, mangle,
     original = path.read_text()
     path.write_text(mangle(original))
     nephrostomy = content / "leaflets" / "nephrostomy.md"
-    nephrostomy.write_text(re.sub(r"^version = (\d+)$", lambda m: f"version = {int(m[1]) + 1}",
-                                  nephrostomy.read_text(), count=1, flags=re.M))
+    nephrostomy.write_text(
+        re.sub(
+            r"^version = (\d+)$",
+            lambda m: f"version = {int(m[1]) + 1}",
+            nephrostomy.read_text(),
+            count=1,
+            flags=re.M,
+        )
+    )
     with pytest.raises(CommandError) as error:
         call_command("load_content", content_dir=content)
     text = str(error.value)
@@ -148,7 +165,11 @@ def test_a_malformed_file_names_file_and_line_and_loads_nothing(content, mangle,
     if line:
         assert f"vertebroplasty.md:{line}:" in text
     else:
-        wrong_line = next(i for i, l in enumerate(mangle(original).splitlines(), 1) if l not in original.splitlines())
+        wrong_line = next(
+            number
+            for number, line in enumerate(mangle(original).splitlines(), 1)
+            if line not in original.splitlines()
+        )
         assert f"vertebroplasty.md:{wrong_line}:" in text
     assert "Nothing was loaded" in text
     assert snapshot() == before
@@ -163,8 +184,8 @@ def test_a_department_offering_an_unknown_procedure_is_refused(content):
 
 
 def test_a_file_that_is_not_utf8_is_reported(content):
-    (content / "leaflets" / "broken.md").write_bytes(b"+++\ntitle = \"\xff\xfe\"\n")
-    with pytest.raises(CommandError, match="broken.md: is not UTF-8"):
+    (content / "leaflets" / "broken.md").write_bytes(b'+++\ntitle = "\xff\xfe"\n')
+    with pytest.raises(CommandError, match=r"broken\.md: is not UTF-8"):
         call_command("load_content", content_dir=content)
 
 
@@ -209,7 +230,9 @@ def _replace_line(path, old, new):
 HOSTILE_FILES = {
     "a glossary slug carrying markup": (
         "glossary.toml",
-        lambda c: _insert_after(c / "glossary.toml", "[[term]]", 'slug = "x\\"><img src=x onerror=alert(1)>"'),
+        lambda c: _insert_after(
+            c / "glossary.toml", "[[term]]", 'slug = "x\\"><img src=x onerror=alert(1)>"'
+        ),
         "must be lower-case letters and digits",
     ),
     "a department slug that is not a slug": (
@@ -229,7 +252,9 @@ HOSTILE_FILES = {
     ),
     "a leaflet file name that is not a slug": (
         "Vertebroplasty (new).md",
-        lambda c: (c / "leaflets" / "vertebroplasty.md").rename(c / "leaflets" / "Vertebroplasty (new).md") and 0,
+        lambda c: (
+            (c / "leaflets" / "vertebroplasty.md").rename(c / "leaflets" / "Vertebroplasty (new).md") and 0
+        ),
         "must be lower-case letters and digits joined by hyphens",
     ),
 }

@@ -30,8 +30,10 @@ def sign_in(client, username, password):
     form = client.get("/admin/login/?next=/admin/")
     assert form.status_code == 200
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.content.decode()).group(1)
-    return client.post("/admin/login/?next=/admin/",
-                       {"username": username, "password": password, "csrfmiddlewaretoken": token})
+    return client.post(
+        "/admin/login/?next=/admin/",
+        {"username": username, "password": password, "csrfmiddlewaretoken": token},
+    )
 
 
 def is_signed_in(client):
@@ -51,8 +53,15 @@ def test_a_refused_next_address_lands_on_the_admin_home_not_a_404(nurse):
     client = browser()
     form = client.get("/admin/login/?next=https://evil.example/")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.content.decode()).group(1)
-    response = client.post("/admin/login/", {"username": "nurse", "password": PASSWORD,
-                                             "csrfmiddlewaretoken": token, "next": "https://evil.example/"})
+    response = client.post(
+        "/admin/login/",
+        {
+            "username": "nurse",
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": token,
+            "next": "https://evil.example/",
+        },
+    )
     assert response.status_code == 302 and response["Location"] == "/admin/"
     assert client.get(response["Location"]).status_code == 200
 
@@ -89,11 +98,13 @@ def test_the_lock_lifts_after_15_minutes(nurse):
     for attempt in range(5):
         sign_in(browser(), "nurse", f"wrong {attempt}")
     assert sign_in(browser(), "nurse", PASSWORD).status_code == 429
-    AccessAttempt.objects.update(attempt_time=datetime.datetime.now(datetime.timezone.utc)
-                                 - datetime.timedelta(minutes=14))
+    AccessAttempt.objects.update(
+        attempt_time=datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=14)
+    )
     assert sign_in(browser(), "nurse", PASSWORD).status_code == 429  # 14 minutes: still paused
-    AccessAttempt.objects.update(attempt_time=datetime.datetime.now(datetime.timezone.utc)
-                                 - datetime.timedelta(minutes=16))
+    AccessAttempt.objects.update(
+        attempt_time=datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=16)
+    )
     client = browser()
     assert sign_in(client, "nurse", PASSWORD).status_code == 302
     assert is_signed_in(client)
@@ -122,14 +133,17 @@ def test_weak_passwords_are_refused(nurse, password):
         validate_password(password, user=nurse)
 
 
-@pytest.mark.parametrize("header, expected", [
-    ("203.0.113.5", "203.0.113.5"),
-    ("198.51.100.1, 203.0.113.5", "203.0.113.5"),  # the client's own claim comes first
-    ("2001:db8::1", "2001:db8::1"),
-    ("", None),
-    ("unknown", None),
-    ("203.0.113.5<script>", None),
-])
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("203.0.113.5", "203.0.113.5"),
+        ("198.51.100.1, 203.0.113.5", "203.0.113.5"),  # the client's own claim comes first
+        ("2001:db8::1", "2001:db8::1"),
+        ("", None),
+        ("unknown", None),
+        ("203.0.113.5<script>", None),
+    ],
+)
 def test_the_client_address_is_an_address_or_nothing(rf, settings, header, expected):
     from procedures.views import client_address
 

@@ -4,8 +4,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
-from procedures.models import LeafletVersion, PublishedVersionLocked, add_months
 from procedures import workflow
+from procedures.models import LeafletVersion, PublishedVersionLocked, add_months
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +105,7 @@ def test_next_review_follows_the_procedures_interval(make_procedure, make_draft)
 
 
 @pytest.mark.parametrize(
-    "day, months, expected",
+    ("day", "months", "expected"),
     [
         (datetime.date(2024, 2, 29), 12, datetime.date(2025, 2, 28)),
         (datetime.date(2026, 1, 31), 1, datetime.date(2026, 2, 28)),

@@ -13,11 +13,10 @@ from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
 
-from procedures import pdf
+from procedures import pdf, workflow
 from procedures.formats import PER_CLIENT_PER_HOUR
 from procedures.models import FormatRequest
 from procedures.sections import SECTIONS
-from procedures import workflow
 
 from .test_printing import needs_pdf, pages_text
 
@@ -28,6 +27,8 @@ pytestmark = pytest.mark.django_db
 def patient():
     """A visitor who is not signed in (staff_client signs in the `client` fixture itself)."""
     return Client()
+
+
 LEAFLET_URL = reverse("procedures:leaflet", args=["kidney-biopsy"])
 FORM_URL = reverse("procedures:request_format", args=["kidney-biopsy"])
 LARGE_PRINT_URL = reverse("procedures:leaflet_large_print", args=["kidney-biopsy"])
@@ -38,8 +39,12 @@ def test_every_leaflet_page_has_an_other_formats_panel_and_stays_cacheable(clien
     page = response.content.decode()
     panel = re.search(r'<section class="other-formats.*?</section>', page, re.DOTALL).group(0)
     assert "<h2" in panel and "Other formats" in panel
-    for url in (reverse("procedures:leaflet_print", args=["kidney-biopsy"]),
-                reverse("procedures:leaflet_pdf", args=["kidney-biopsy"]), LARGE_PRINT_URL, FORM_URL):
+    for url in (
+        reverse("procedures:leaflet_print", args=["kidney-biopsy"]),
+        reverse("procedures:leaflet_pdf", args=["kidney-biopsy"]),
+        LARGE_PRINT_URL,
+        FORM_URL,
+    ):
         assert f'href="{url}"' in panel, url
     assert 'href="#other-formats"' in page  # from the contents list at the top
     # No form token in the cached page: the request form is a page of its own.
@@ -73,7 +78,9 @@ def test_the_large_print_pdf_has_18_point_body_text_and_nothing_under_16(
     procedure = make_procedure("kidney-biopsy", title="Kidney biopsy")
     department.procedures.add(procedure)
     paragraph = "A sentence of plain words that a patient reads before the procedure. " * 6
-    workflow.publish(make_draft(procedure, risks="\n\n".join([paragraph] * 3), after="\n\n".join([paragraph] * 3)))
+    workflow.publish(
+        make_draft(procedure, risks="\n\n".join([paragraph] * 3), after="\n\n".join([paragraph] * 3))
+    )
     normal = client.get(reverse("procedures:leaflet_pdf", args=["kidney-biopsy"]))
     large = client.get(LARGE_PRINT_URL)
     assert large.status_code == 200 and large["Content-Type"] == "application/pdf"
@@ -121,8 +128,14 @@ def test_the_form_says_what_it_keeps_and_is_the_same_for_everyone(client, publis
     response = client.get(FORM_URL)
     page = response.content.decode()
     assert "We keep only what you choose to tell us on this form" in page
-    for label in ("Easy Read", "Audio", "Braille", "British Sign Language (BSL)", "An interpreter",
-                  "The leaflet in another language"):
+    for label in (
+        "Easy Read",
+        "Audio",
+        "Braille",
+        "British Sign Language (BSL)",
+        "An interpreter",
+        "The leaflet in another language",
+    ):
         assert label in page, label
     assert "csrfmiddlewaretoken" not in page and not response.cookies
     assert "public" in response["Cache-Control"]
@@ -136,19 +149,42 @@ def test_a_request_keeps_only_what_was_given(client, published, department):
     assert "You did not leave contact details" in response.content.decode()
     saved = FormatRequest.objects.get()
     assert (saved.version, saved.department, saved.braille, saved.audio, saved.easy_read) == (
-        published, department, True, True, False)
+        published,
+        department,
+        True,
+        True,
+        False,
+    )
     assert saved.contact == "" and saved.language == ""
     assert "203.0.113.7" not in str(FormatRequest.objects.values_list())
     assert {f.name for f in FormatRequest._meta.fields} == {
-        "id", "version", "department", "easy_read", "audio", "braille", "bsl", "interpreter",
-        "translation", "language", "contact", "created_at", "done_at"}
+        "id",
+        "version",
+        "department",
+        "easy_read",
+        "audio",
+        "braille",
+        "bsl",
+        "interpreter",
+        "translation",
+        "language",
+        "contact",
+        "created_at",
+        "done_at",
+    }
 
 
 def test_the_department_hears_of_it_without_the_contact_details(client, published, department, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     department.procedures.add(published.procedure)
-    client.post(FORM_URL, {"formats": ["translation", "interpreter"], "language": "Tigrinya",
-                           "contact": "Flat 2, 1 High Street\nTestford"})
+    client.post(
+        FORM_URL,
+        {
+            "formats": ["translation", "interpreter"],
+            "language": "Tigrinya",
+            "contact": "Flat 2, 1 High Street\nTestford",
+        },
+    )
     saved = FormatRequest.objects.get()
     assert saved.contact == "Flat 2, 1 High Street\nTestford" and saved.language == "Tigrinya"
     [message] = mail.outbox
@@ -184,8 +220,12 @@ def test_staff_see_requests_and_marking_one_done_deletes_the_contact(patient, st
     listing = staff_client.get(changelist).content.decode()
     assert "Easy Read" in listing and "Kidney biopsy v1 [en]" in listing
     saved = FormatRequest.objects.get()
-    assert "someone@example.net" in staff_client.get(
-        reverse("admin:procedures_formatrequest_change", args=[saved.pk])).content.decode()
+    assert (
+        "someone@example.net"
+        in staff_client.get(
+            reverse("admin:procedures_formatrequest_change", args=[saved.pk])
+        ).content.decode()
+    )
 
     staff_client.post(changelist, {"action": "mark_done", "_selected_action": [saved.pk]})
 

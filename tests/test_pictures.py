@@ -11,9 +11,8 @@ from django.utils.http import http_date
 from PIL import Image
 from pypdf import PdfReader
 
-from procedures import pdf
+from procedures import pdf, workflow
 from procedures.markdown import render_markdown
-from procedures import workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -40,12 +39,18 @@ def folder(settings):
 
 # -- Serving ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("debug", [True, False], ids=["dev-run", "production"])
-@pytest.mark.parametrize("kind, name, content_type", [
-    ("PNG", "kidney.png", "image/png"), ("JPEG", "photo.jpg", "image/jpeg"),
-    ("JPEG", "PHOTO.JPEG", "image/jpeg"), ("GIF", "diagram.gif", "image/gif"),
-    ("WEBP", "photo.webp", "image/webp"),
-])
+@pytest.mark.parametrize(
+    ("kind", "name", "content_type"),
+    [
+        ("PNG", "kidney.png", "image/png"),
+        ("JPEG", "photo.jpg", "image/jpeg"),
+        ("JPEG", "PHOTO.JPEG", "image/jpeg"),
+        ("GIF", "diagram.gif", "image/gif"),
+        ("WEBP", "photo.webp", "image/webp"),
+    ],
+)
 def test_an_uploaded_picture_is_served_to_a_patient_as_a_picture(
     client, staff_client, settings, debug, kind, name, content_type
 ):
@@ -90,29 +95,39 @@ def test_the_folder_is_never_listed(client, staff_client):
         assert client.get(address).status_code == 404, address
 
 
-@pytest.mark.parametrize("address", [
-    "/media/leaflet-images/../../ir_portal/settings.py",
-    "/media/leaflet-images/../secret.png",
-    "/media/leaflet-images/%2e%2e/secret.png",
-    "/media/leaflet-images/..%2fsecret.png",
-    "/media/leaflet-images/..%5csecret.png",
-    "/media/leaflet-images//etc/passwd",
-    "/media/leaflet-images/%2fetc%2fpasswd",
-    "/media/leaflet-images/inner/secret.png",
-    "/media/secret.png",
-    "/media/leaflet-images/notes.txt",
-    "/media/leaflet-images/drawing.svg",
-    "/media/leaflet-images/page.html",
-    "/media/leaflet-images/secret.png%00.txt",
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/media/leaflet-images/../../ir_portal/settings.py",
+        "/media/leaflet-images/../secret.png",
+        "/media/leaflet-images/%2e%2e/secret.png",
+        "/media/leaflet-images/..%2fsecret.png",
+        "/media/leaflet-images/..%5csecret.png",
+        "/media/leaflet-images//etc/passwd",
+        "/media/leaflet-images/%2fetc%2fpasswd",
+        "/media/leaflet-images/inner/secret.png",
+        "/media/secret.png",
+        "/media/leaflet-images/notes.txt",
+        "/media/leaflet-images/drawing.svg",
+        "/media/leaflet-images/page.html",
+        "/media/leaflet-images/secret.png%00.txt",
+    ],
+)
 def test_nothing_outside_the_pictures_folder_and_nothing_but_pictures_is_served(client, folder, address):
-    for path in (folder.parent / "secret.png", folder / "inner" / "secret.png", folder / "notes.txt",
-                 folder / "drawing.svg", folder / "page.html"):
+    for path in (
+        folder.parent / "secret.png",
+        folder / "inner" / "secret.png",
+        folder / "notes.txt",
+        folder / "drawing.svg",
+        folder / "page.html",
+    ):
         path.parent.mkdir(exist_ok=True)
         path.write_bytes(b"<script>alert(1)</script>")
     response = client.get(address)
     assert response.status_code == 404
-    assert b"alert(1)" not in (b"".join(response.streaming_content) if response.streaming else response.content)
+    assert b"alert(1)" not in (
+        b"".join(response.streaming_content) if response.streaming else response.content
+    )
 
 
 def test_a_link_in_the_folder_to_a_file_elsewhere_is_not_followed(client, folder, tmp_path):
@@ -125,28 +140,50 @@ def test_a_link_in_the_folder_to_a_file_elsewhere_is_not_followed(client, folder
 # -- A picture in a leaflet ------------------------------------------------------------------
 
 PICTURE = "/media/leaflet-images/kidney.png"
-FIGURE = (f'<figure><img alt="A kidney tube" src="{PICTURE}">'
-          '<figcaption aria-hidden="true">A kidney tube</figcaption></figure>')
+FIGURE = (
+    f'<figure><img alt="A kidney tube" src="{PICTURE}">'
+    '<figcaption aria-hidden="true">A kidney tube</figcaption></figure>'
+)
 
 
-@pytest.mark.parametrize("text", [
-    f"![A kidney tube]({PICTURE})",
-    f"Before.\n\n![A kidney tube]({PICTURE})\n\nAfter.",
-    f"  ![A kidney tube]({PICTURE})  \n",
-], ids=["alone", "between-paragraphs", "spaces-around"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"![A kidney tube]({PICTURE})",
+        f"Before.\n\n![A kidney tube]({PICTURE})\n\nAfter.",
+        f"  ![A kidney tube]({PICTURE})  \n",
+    ],
+    ids=["alone", "between-paragraphs", "spaces-around"],
+)
 def test_a_picture_on_its_own_line_is_a_captioned_figure(text):
     html = render_markdown(text).replace("\n", "")
     assert FIGURE in html
     assert "<p><img" not in html and "<p></p>" not in html
 
 
-@pytest.mark.parametrize("text, before, after", [
-    # The drop landed at the start of a sentence: the issue's "…tubeMany nephrostomies".
-    (f"![A kidney tube]({PICTURE})Many are done urgently.", None, "Many are done urgently."),
-    (f"You have a tube.![A kidney tube]({PICTURE}) It drains urine.", "You have a tube.", "It drains urine."),
-    (f"You have a tube.\n![A kidney tube]({PICTURE})\nIt drains urine.", "You have a tube.", "It drains urine."),
-    (f"You will have a **tube**.![A kidney tube]({PICTURE})", "You will have a <strong>tube</strong>.", None),
-], ids=["start-of-line", "mid-line", "lines-without-a-gap", "end-of-line"])
+@pytest.mark.parametrize(
+    ("text", "before", "after"),
+    [
+        # The drop landed at the start of a sentence: the issue's "…tubeMany nephrostomies".
+        (f"![A kidney tube]({PICTURE})Many are done urgently.", None, "Many are done urgently."),
+        (
+            f"You have a tube.![A kidney tube]({PICTURE}) It drains urine.",
+            "You have a tube.",
+            "It drains urine.",
+        ),
+        (
+            f"You have a tube.\n![A kidney tube]({PICTURE})\nIt drains urine.",
+            "You have a tube.",
+            "It drains urine.",
+        ),
+        (
+            f"You will have a **tube**.![A kidney tube]({PICTURE})",
+            "You will have a <strong>tube</strong>.",
+            None,
+        ),
+    ],
+    ids=["start-of-line", "mid-line", "lines-without-a-gap", "end-of-line"],
+)
 def test_a_picture_dropped_into_a_sentence_becomes_a_figure_between_paragraphs(text, before, after):
     html = render_markdown(text)
     expected = "".join(
@@ -157,7 +194,10 @@ def test_a_picture_dropped_into_a_sentence_becomes_a_figure_between_paragraphs(t
 
 def test_a_picture_not_yet_described_has_no_empty_caption():
     # What the live preview shows straight after the drop, before the nurse writes the alt text.
-    assert render_markdown(f"![]({PICTURE})").replace("\n", "") == f'<figure><img alt="" src="{PICTURE}"></figure>'
+    assert (
+        render_markdown(f"![]({PICTURE})").replace("\n", "")
+        == f'<figure><img alt="" src="{PICTURE}"></figure>'
+    )
 
 
 def test_two_pictures_on_one_line_are_two_figures():
@@ -167,7 +207,9 @@ def test_two_pictures_on_one_line_are_two_figures():
 
 def test_a_picture_inside_a_link_or_a_list_stays_where_it_is():
     linked = render_markdown(f"[![A kidney tube]({PICTURE})](https://www.nhs.uk)")
-    assert "<figure>" not in linked and f'<a href="https://www.nhs.uk" rel="noopener noreferrer"><img' in linked
+    assert (
+        "<figure>" not in linked and '<a href="https://www.nhs.uk" rel="noopener noreferrer"><img' in linked
+    )
     listed = render_markdown(f"- ![A kidney tube]({PICTURE})")
     assert "<li><img" in listed
 
@@ -180,16 +222,26 @@ def test_a_word_list_term_in_a_caption_is_linked_in_the_text_instead():
     html = render_markdown(f"![A nephrostomy tube]({PICTURE})\n\nThe nephrostomy drains urine.")
     linked = link_glossary(html, [("nephrostomy", "nephrostomy", "")], set())
     assert '<figcaption aria-hidden="true">A nephrostomy tube</figcaption>' in linked
-    assert '<p>The <a class="glossary-term" href="/glossary/#nephrostomy">nephrostomy</a> drains urine.</p>' in linked
+    assert (
+        '<p>The <a class="glossary-term" href="/glossary/#nephrostomy">nephrostomy</a> drains urine.</p>'
+        in linked
+    )
 
 
-@pytest.mark.parametrize("src", [
-    "https://tracker.example/pixel.png", "//tracker.example/pixel.png", "/static/img/x.png",
-    "/media/../admin/", "/media/leaflet-images/../../admin/x.png", "data:image/png;base64,iVBORw0KGgo=",
-    "/admin/logout/",
-])
+@pytest.mark.parametrize(
+    "src",
+    [
+        "https://tracker.example/pixel.png",
+        "//tracker.example/pixel.png",
+        "/static/img/x.png",
+        "/media/../admin/",
+        "/media/leaflet-images/../../admin/x.png",
+        "data:image/png;base64,iVBORw0KGgo=",
+        "/admin/logout/",
+    ],
+)
 def test_only_our_own_uploaded_pictures_survive_the_sanitiser(src):
-    html = render_markdown(f"![A tracker]({src})\n\n<img src=\"{src}\" alt=\"raw\">")
+    html = render_markdown(f'![A tracker]({src})\n\n<img src="{src}" alt="raw">')
     assert src not in html and "src=" not in html
 
 
@@ -246,12 +298,17 @@ def test_the_print_view_shows_the_picture_as_a_figure(client, staff_client, make
     published_with_pictures(staff_client, make_procedure, make_draft, [(240, 160)])
     client.logout()
     body = client.get("/procedures/kidney-biopsy/print/").content.decode()
-    assert re.search(r'<figure><img alt="Picture 1" src="/media/leaflet-images/[\w-]+\.png">'
-                     r'<figcaption aria-hidden="true">Picture 1</figcaption>\s*</figure>', body)
+    assert re.search(
+        r'<figure><img alt="Picture 1" src="/media/leaflet-images/[\w-]+\.png">'
+        r'<figcaption aria-hidden="true">Picture 1</figcaption>\s*</figure>',
+        body,
+    )
 
 
 @needs_pdf
-def test_pictures_in_the_pdf_are_read_from_disk_and_sized_for_a4(client, staff_client, make_procedure, make_draft):
+def test_pictures_in_the_pdf_are_read_from_disk_and_sized_for_a4(
+    client, staff_client, make_procedure, make_draft
+):
     """A small drawing keeps its size, a wide photo is as wide as the text, a tall one is
     shortened to 90 mm, none is stretched. The test client runs no server: a picture that
     WeasyPrint tried to fetch over HTTP would be missing from the PDF."""
@@ -279,7 +336,10 @@ def test_the_pdf_fetcher_reads_only_the_pictures_folder(folder, tmp_path):
     fetcher = pdf.LocalFileFetcher()
     picture = fetcher.fetch("http://testserver/media/leaflet-images/kidney.png")
     assert picture.headers["Content-Type"] == "image/png"
-    for url in ("/media/elsewhere.png", "/media/leaflet-images/linked.png",
-                "/media/leaflet-images/../elsewhere.png"):
+    for url in (
+        "/media/elsewhere.png",
+        "/media/leaflet-images/linked.png",
+        "/media/leaflet-images/../elsewhere.png",
+    ):
         with pytest.raises(ValueError, match="reads local files only"):
             fetcher.fetch(url)

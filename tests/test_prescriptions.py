@@ -15,9 +15,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from procedures import qr, sending
+from procedures import qr, sending, workflow
 from procedures.models import Prescription, add_months
-from procedures import workflow
 
 from .test_translations import new_english_version, translate
 
@@ -28,6 +27,8 @@ pytestmark = pytest.mark.django_db
 def patient():
     """A visitor who is not signed in (staff_client signs in the `client` fixture itself)."""
     return Client()
+
+
 MAKE_URL = reverse("procedures:prescription_make")
 
 
@@ -98,7 +99,7 @@ def test_a_prescription_needs_a_leaflet_and_offers_only_live_ones(
 
 
 def test_it_opens_the_current_versions_after_a_new_one_is_published(patient, staff_client, two_leaflets):
-    biopsy, nephrostomy = two_leaflets
+    biopsy, _nephrostomy = two_leaflets
     prescription = make_prescription(staff_client, ["kidney-biopsy", "nephrostomy"])
     given_on = timezone.localdate()
     page = patient.get(patient_url(prescription)).content.decode()
@@ -109,8 +110,10 @@ def test_it_opens_the_current_versions_after_a_new_one_is_published(patient, sta
     new_english_version(biopsy)
 
     page = patient.get(patient_url(prescription)).content.decode()
-    assert (f"Version 2. You were first given version 1 on {given_on.day} {given_on:%B %Y}: "
-            "it has been updated since.") in page
+    assert (
+        f"Version 2. You were first given version 1 on {given_on.day} {given_on:%B %Y}: "
+        "it has been updated since."
+    ) in page
     assert "Version 1, the version you were given on" in page  # the nephrostomy leaflet
     assert prescription.leaflets.get(procedure=biopsy.procedure).version_given == biopsy  # the record stays
 
@@ -129,8 +132,9 @@ def test_opening_one_costs_the_same_few_queries_for_two_leaflets_or_six(
     two = queries_to_open(make_prescription(staff_client, ["kidney-biopsy", "nephrostomy"]))
     for number in range(4):
         workflow.publish(make_draft(make_procedure(f"leaflet-{number}")))
-    six = queries_to_open(make_prescription(staff_client, ["kidney-biopsy", "nephrostomy",
-                                                           *[f"leaflet-{n}" for n in range(4)]]))
+    six = queries_to_open(
+        make_prescription(staff_client, ["kidney-biopsy", "nephrostomy", *[f"leaflet-{n}" for n in range(4)]])
+    )
     assert two == six
 
 
@@ -158,7 +162,7 @@ def test_it_opens_in_the_patients_language(patient, staff_client, two_leaflets):
     page = patient.get(response["Location"]).content.decode()
     assert '<html lang="ar" dir="rtl">' in page
     assert "خزعة الكلية" in page  # the approved translation's title
-    assert f'href="/ar/procedures/kidney-biopsy/"' in page
+    assert 'href="/ar/procedures/kidney-biopsy/"' in page
     # The untranslated leaflet is shown in English, marked as such.
     english_title = '<h2 class="card__title" lang="en-GB" dir="ltr"><a href="/ar/procedures/nephrostomy/">'
     assert english_title in page
@@ -252,8 +256,11 @@ def test_nothing_personal_is_stored_when_the_link_is_sent(
     prescription = make_prescription(staff_client, ["kidney-biopsy"], department=department.pk)
     address = "patient.person@example.net"
     with caplog.at_level(logging.DEBUG):
-        response = staff_client.post(reverse("procedures:prescription_send", args=[prescription.code]),
-                                     {"sender": "email", "email-to": address}, follow=True)
+        response = staff_client.post(
+            reverse("procedures:prescription_send", args=[prescription.code]),
+            {"sender": "email", "email-to": address},
+            follow=True,
+        )
     assert "Sent. The address was used once and has not been saved." in response.content.decode()
     assert address not in response.content.decode()
     [message] = mail.outbox
@@ -264,17 +271,35 @@ def test_nothing_personal_is_stored_when_the_link_is_sent(
     assert address not in every_stored_value()
     assert address not in caplog.text
     # The models have no place for anything about the patient.
-    fields = {f.name for model in (Prescription, apps.get_model("procedures", "PrescribedLeaflet"))
-              for f in model._meta.get_fields()}
-    assert fields == {"id", "code", "language", "department", "procedures", "created_at", "expires_on",
-                      "revoked_at", "leaflets", "prescription", "procedure", "version_given", "position"}
+    fields = {
+        f.name
+        for model in (Prescription, apps.get_model("procedures", "PrescribedLeaflet"))
+        for f in model._meta.get_fields()
+    }
+    assert fields == {
+        "id",
+        "code",
+        "language",
+        "department",
+        "procedures",
+        "created_at",
+        "expires_on",
+        "revoked_at",
+        "leaflets",
+        "prescription",
+        "procedure",
+        "version_given",
+        "position",
+    }
 
 
 def test_the_message_is_in_the_patients_language(staff_client, published, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     prescription = make_prescription(staff_client, ["kidney-biopsy"], language="pl")
-    staff_client.post(reverse("procedures:prescription_send", args=[prescription.code]),
-                      {"sender": "email", "email-to": "someone@example.net"})
+    staff_client.post(
+        reverse("procedures:prescription_send", args=[prescription.code]),
+        {"sender": "email", "email-to": "someone@example.net"},
+    )
     [message] = mail.outbox
     assert message.subject.startswith("Informacje")
     assert f"/p/{prescription.code}/" in message.body
@@ -285,8 +310,10 @@ def test_a_failed_email_says_so_and_keeps_nothing(staff_client, published, setti
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 5
     prescription = make_prescription(staff_client, ["kidney-biopsy"])
-    response = staff_client.post(reverse("procedures:prescription_send", args=[prescription.code]),
-                                 {"sender": "email", "email-to": "someone@example.net"})
+    response = staff_client.post(
+        reverse("procedures:prescription_send", args=[prescription.code]),
+        {"sender": "email", "email-to": "someone@example.net"},
+    )
     assert response.status_code == 502
     assert "The email could not be sent" in response.content.decode()
     assert "someone@example.net" not in every_stored_value()
@@ -294,8 +321,10 @@ def test_a_failed_email_says_so_and_keeps_nothing(staff_client, published, setti
 
 def test_a_mistyped_address_is_explained(staff_client, published):
     prescription = make_prescription(staff_client, ["kidney-biopsy"])
-    response = staff_client.post(reverse("procedures:prescription_send", args=[prescription.code]),
-                                 {"sender": "email", "email-to": "not an address"})
+    response = staff_client.post(
+        reverse("procedures:prescription_send", args=[prescription.code]),
+        {"sender": "email", "email-to": "not an address"},
+    )
     assert response.status_code == 400
     assert "Enter a valid email address." in response.content.decode()
 
@@ -314,12 +343,16 @@ class RecordingTextMessages(sending.Sender):
 
 def test_an_sms_sender_plugs_in_through_the_setting(staff_client, published, settings):
     settings.PRESCRIPTION_SENDERS = [
-        "procedures.sending.EmailSender", "tests.test_prescriptions.RecordingTextMessages"]
+        "procedures.sending.EmailSender",
+        "tests.test_prescriptions.RecordingTextMessages",
+    ]
     prescription = make_prescription(staff_client, ["kidney-biopsy"])
     page = staff_page(staff_client, prescription)
     assert "Send by email" in page and "Send by text message" in page
-    staff_client.post(reverse("procedures:prescription_send", args=[prescription.code]),
-                      {"sender": "sms", "sms-to": "07700 900123"})
+    staff_client.post(
+        reverse("procedures:prescription_send", args=[prescription.code]),
+        {"sender": "sms", "sms-to": "07700 900123"},
+    )
     [(to, text)] = RecordingTextMessages.sent
     assert to == "07700 900123" and f"/p/{prescription.code}/" in text
     assert "07700 900123" not in every_stored_value()

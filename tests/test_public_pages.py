@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+
 from procedures import workflow
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +55,12 @@ def test_the_draft_text_of_a_published_leaflet_stays_hidden(client, published):
 def test_the_leaflet_page_shows_everything_a_patient_needs(client, published, department):
     department.procedures.add(published.procedure)
     body = client.get(published.procedure.get_absolute_url()).content.decode()
-    for heading in ["What is it?", "What are the risks?", "When to get help urgently", "Questions and contacts"]:
+    for heading in [
+        "What is it?",
+        "What are the risks?",
+        "When to get help urgently",
+        "Questions and contacts",
+    ]:
         assert heading in body
     assert "IR-T001" in body and "Version" in body
     assert "Last reviewed" in body and "1 November 2026" in body

@@ -69,7 +69,7 @@ def test_public_pages_run_the_same_few_queries_with_1_and_1000_leaflets(client):
     with_a_thousand = queries_per_page(client)
 
     assert with_a_thousand == with_one
-    for name, (rendered, cached) in with_one.items():
+    for name, (_rendered, cached) in with_one.items():
         assert cached == 1, name  # the library generation; a search is kept like any page
 
 

@@ -6,9 +6,9 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 
+from procedures import workflow
 from procedures.markdown import render_markdown
 from procedures.sections import SECTIONS
-from procedures import workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,19 @@ HOSTILE = {
     "style attribute": '<p style="background:url(javascript:alert(1))">x</p>',
     "form": '<form action="https://evil.example"><input name="password"></form>',
 }
-DANGER = ["<script", "onerror", "onmouseover", "javascript:", "data:text", "<iframe", "<svg", "<style", "style=", "<form", "<input"]
+DANGER = [
+    "<script",
+    "onerror",
+    "onmouseover",
+    "javascript:",
+    "data:text",
+    "<iframe",
+    "<svg",
+    "<style",
+    "style=",
+    "<form",
+    "<input",
+]
 # A whole page has its own forms (search, feedback); the hostile form must still be gone.
 PAGE_DANGER = [d for d in DANGER if d not in ("<form", "<input")] + ["evil.example", 'name="password"']
 
@@ -42,7 +54,7 @@ def test_renderer_removes_active_content(payload):
 @pytest.mark.parametrize("section", SECTIONS, ids=lambda s: s.field)
 def test_no_section_lets_a_script_reach_the_page(client, make_procedure, make_draft, section):
     procedure = make_procedure("hostile")
-    payload = "\n\n".join(v for k, v in HOSTILE.items() if "image" not in k and "event handler" != k)
+    payload = "\n\n".join(v for k, v in HOSTILE.items() if "image" not in k and k != "event handler")
     version = make_draft(procedure, **{section.field: "Safe words.\n\n" + payload})
     workflow.publish(version)
     body = client.get(procedure.get_absolute_url()).content.decode().lower()
@@ -57,7 +69,9 @@ def test_no_section_lets_a_script_reach_the_page(client, make_procedure, make_dr
 
 
 def test_safe_markdown_keeps_its_meaning():
-    html = render_markdown("## Before\n\n- **Do not eat** for 6 hours\n- Drink water\n\n[NHS 111](https://111.nhs.uk)")
+    html = render_markdown(
+        "## Before\n\n- **Do not eat** for 6 hours\n- Drink water\n\n[NHS 111](https://111.nhs.uk)"
+    )
     assert "<h3>Before</h3>" in html  # demoted: the section heading is the h2
     assert "<strong>Do not eat</strong>" in html
     assert 'href="https://111.nhs.uk"' in html and 'rel="noopener noreferrer"' in html

@@ -11,9 +11,9 @@ import pytest
 from django.db import connection, transaction
 from django.urls import reverse
 
+from procedures import workflow
 from procedures.models import Category, Procedure
 from procedures.search import search, suggest
-from procedures import workflow
 from tests.helpers import copy_rows
 
 pytestmark = pytest.mark.django_db
@@ -68,11 +68,10 @@ def _case(query, slug):
 def real_library(django_db_setup, django_db_blocker, _real_library_rows):
     """The real library (conftest's `library`) for the whole module, in a transaction rolled
     back after it: every test here searches it, and none changes it for the next."""
-    with django_db_blocker.unblock():
-        with transaction.atomic():
-            copy_rows(_real_library_rows)
-            yield
-            transaction.set_rollback(True)
+    with django_db_blocker.unblock(), transaction.atomic():
+        copy_rows(_real_library_rows)
+        yield
+        transaction.set_rollback(True)
 
 
 @pytest.mark.parametrize(("query", "slug"), [_case(*case) for case in QUERIES])
@@ -83,7 +82,7 @@ def test_patients_words_find_the_right_leaflet_in_the_top_three(real_library, qu
 
 def test_the_query_list_is_long_enough_to_mean_something():
     assert len(QUERIES) >= 20
-    assert SQLITE_CANNOT <= {query for query, _ in QUERIES}
+    assert {query for query, _ in QUERIES} >= SQLITE_CANNOT
 
 
 def test_a_result_shows_the_matching_words_highlighted(real_library, client):
@@ -93,12 +92,13 @@ def test_a_result_shows_the_matching_words_highlighted(real_library, client):
     assert re.search(r"<mark>(kidney|tube)</mark>", snippet, re.I), snippet
 
 
-def test_the_snippet_shows_the_word_searched_for_not_one_that_begins_like_it(
-    real_library, make_draft
-):
+def test_the_snippet_shows_the_word_searched_for_not_one_that_begins_like_it(real_library, make_draft):
     procedure = Procedure.objects.create(
-        slug="zoo-visit", title="Zoo visit", resource_number="IR-Z001",
-        category=Category.objects.first(), summary="A day out.",
+        slug="zoo-visit",
+        title="Zoo visit",
+        resource_number="IR-Z001",
+        category=Category.objects.first(),
+        summary="A day out.",
     )
     steps = " ".join(["The keeper explains each step and answers your questions."] * 20)
     text = f"We study zebrafish in the lab. {steps} Then you see the zebras."

@@ -8,10 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from procedures import throttle, workflow
 from procedures.models import LeafletVersion, Procedure
 from procedures.search import search, suggest
-from procedures import throttle, workflow
-
 from tests.helpers import QUERY_BUDGET as BUDGET
 from tests.helpers import reads_and_counts
 
@@ -75,9 +74,7 @@ def test_postgres_has_the_search_indexes_and_trigram_extension():
     with connection.cursor() as cursor:
         cursor.execute("SELECT extname FROM pg_extension WHERE extname = 'pg_trgm'")
         assert cursor.fetchone()
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'procedures_procedure'"
-        )
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'procedures_procedure'")
         indexes = dict(cursor.fetchall())
     assert "gin (search_document)" in indexes["procedure_search_document"]
     assert "gin_trgm_ops" in indexes["procedure_title_trgm"]

@@ -117,7 +117,11 @@ def test_no_template_has_inline_script_or_style():
             problems.append(f"{path.name}: inline style")
         for match in re.finditer(r"<script\b([^>]*)>", text):
             attributes = match.group(1)
-            if "src=" not in attributes and "application/ld+json" not in attributes and "application/json" not in attributes:
+            if (
+                "src=" not in attributes
+                and "application/ld+json" not in attributes
+                and "application/json" not in attributes
+            ):
                 problems.append(f"{path.name}: inline script")
         if re.search(r"\son[a-z]+=", text):
             problems.append(f"{path.name}: event handler attribute")
@@ -160,8 +164,13 @@ print(json.dumps({
 
 @pytest.mark.own_database
 def test_production_cookies_are_secure_and_the_session_ends_with_the_shift(tmp_path, collected_static):
-    result = run_django(LOGIN_IN_PRODUCTION, tmp_path, **production(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'login.sqlite3'}", DJANGO_STATIC_ROOT=str(collected_static)))
+    result = run_django(
+        LOGIN_IN_PRODUCTION,
+        tmp_path,
+        **production(
+            DATABASE_URL=f"sqlite:///{tmp_path / 'login.sqlite3'}", DJANGO_STATIC_ROOT=str(collected_static)
+        ),
+    )
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen["plain"] == [301, "https://leaflets.example.org/admin/login/"]
@@ -176,9 +185,10 @@ def test_production_cookies_are_secure_and_the_session_ends_with_the_shift(tmp_p
 
 
 def test_a_session_older_than_a_shift_is_signed_out(client, staff):
+    import datetime
+
     from django.contrib.sessions.models import Session
     from django.utils import timezone
-    import datetime
 
     client.post("/admin/login/?next=/admin/", {"username": "nurse", "password": "a long test password 1"})
     assert client.get("/admin/").status_code == 200

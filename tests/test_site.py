@@ -1,6 +1,7 @@
 """Site-wide promises: every public page works, has one h1 and a language, and failures
 are explained in plain words."""
 
+import itertools
 import json
 import os
 import re
@@ -34,12 +35,17 @@ def test_every_public_page_answers_with_one_h1_and_a_language(client, library):
         # Headings go down one level at a time (issue 15: /departments/ went from h1 to h3),
         # so a screen reader's list of headings reads as an outline.
         levels = [int(level) for level in re.findall(r"<h([1-6])[\s>]", html)]
-        skips = [(a, b) for a, b in zip(levels, levels[1:]) if b > a + 1]
+        skips = [(a, b) for a, b in itertools.pairwise(levels) if b > a + 1]
         assert not skips, (url, skips)
 
 
 def test_unknown_addresses_get_a_helpful_404(client, small_library):
-    for url in ["/no-such-page/", "/procedures/no-such-leaflet/", "/procedures/nephrostomy/v/99/", "/departments/nowhere/"]:
+    for url in [
+        "/no-such-page/",
+        "/procedures/no-such-leaflet/",
+        "/procedures/nephrostomy/v/99/",
+        "/departments/nowhere/",
+    ]:
         response = client.get(url)
         assert response.status_code == 404, url
         assert "We cannot find that page" in response.content.decode()
@@ -88,12 +94,16 @@ def test_demo_admin_is_refused_when_debug_is_off(tmp_path):
 
 
 @pytest.mark.own_database
-def test_with_the_database_down_patients_get_phone_numbers_not_an_error(tmp_path, department, collected_static):
+def test_with_the_database_down_patients_get_phone_numbers_not_an_error(
+    tmp_path, department, collected_static
+):
     result = run_with_the_database_down(
         "import django, json; django.setup(); from django.test import Client; c = Client(); "
         "pages = [c.get(u) for u in ['/', '/procedures/nephrostomy/', '/departments/']]; "
         "print(json.dumps([[p.status_code, p.content.decode()] for p in pages]))",
-        tmp_path, department, collected_static,
+        tmp_path,
+        department,
+        collected_static,
     )
     for status, body in json.loads(result.stdout):
         assert status == 503
@@ -128,15 +138,25 @@ def test_dev_run_makes_no_demo_account_when_debug_is_off(tmp_path):
         port = probe.getsockname()[1]
     database = tmp_path / "dev.sqlite3"
     environment = {
-        **os.environ, "PYTHONUNBUFFERED": "1", "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": "dev-run-test-" + "k" * 40, "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": f"sqlite:///{database}", "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "dev-run-test-" + "k" * 40,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
         "IR_OUTAGE_CONTACTS_FILE": str(tmp_path / "contacts.json"),
         "IR_CONTENT_DIR": str(write_small_library(tmp_path / "content")),
     }
-    process = subprocess.Popen(["./dev", "run", f"127.0.0.1:{port}"], cwd=ROOT, env=environment,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        ["./dev", "run", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     lines = []
     reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
     reader.start()
@@ -156,4 +176,6 @@ def test_dev_run_makes_no_demo_account_when_debug_is_off(tmp_path):
     assert "DJANGO_DEBUG is off, so no demo account was made" in output
     with sqlite3.connect(database) as connection:
         assert connection.execute("SELECT username FROM auth_user").fetchall() == []
-        assert connection.execute("SELECT COUNT(*) FROM procedures_procedure").fetchone()[0] == len(SMALL_LEAFLETS)
+        assert connection.execute("SELECT COUNT(*) FROM procedures_procedure").fetchone()[0] == len(
+            SMALL_LEAFLETS
+        )

@@ -9,8 +9,8 @@ from django.urls import reverse
 from PIL import Image
 from pypdf import PdfReader
 
-from procedures.sections import SECTIONS
 from procedures import workflow
+from procedures.sections import SECTIONS
 
 from .test_printing import needs_pdf
 from .test_translations import translate
@@ -62,15 +62,20 @@ def test_the_leaflet_pdf_is_tagged_with_language_title_headings_and_alt_text(cli
     assert len(tags(elements, "/H2")) == len(SECTIONS) + 4
     assert tags(elements, "/L") and tags(elements, "/LI") and tags(elements, "/Link")
     assert tags(elements, "/Figure") == [
-        "QR code that opens the page saying whether this printout is the current version"]
+        "QR code that opens the page saying whether this printout is the current version"
+    ]
 
 
 def test_a_picture_in_the_leaflet_keeps_its_alt_text_in_the_pdf(client, settings, make_procedure, make_draft):
     pictures = settings.MEDIA_ROOT / "leaflet-images"
     pictures.mkdir(parents=True)
     Image.new("RGB", (120, 80), "steelblue").save(pictures / "drain.png")
-    workflow.publish(make_draft(make_procedure("kidney-biopsy"),
-               after="![A drain taped to the skin of the back](/media/leaflet-images/drain.png)"))
+    workflow.publish(
+        make_draft(
+            make_procedure("kidney-biopsy"),
+            after="![A drain taped to the skin of the back](/media/leaflet-images/drain.png)",
+        )
+    )
 
     _, _, elements = structure(client.get(reverse("procedures:leaflet_pdf", args=["kidney-biopsy"])).content)
 
@@ -90,8 +95,9 @@ def test_the_large_print_pdf_and_a_clinic_pack_are_tagged_too(client, staff_clie
     assert catalog["/Lang"] == "en-GB" and "large print" in reader.metadata.title
     assert len(tags(elements, "/H1")) == 1
 
-    pack = staff_client.post(reverse("procedures:pack"),
-                             {"title": "Biopsy clinic", "leaflets": ["kidney-biopsy"]})
+    pack = staff_client.post(
+        reverse("procedures:pack"), {"title": "Biopsy clinic", "leaflets": ["kidney-biopsy"]}
+    )
     reader, catalog, elements = structure(pack.content)
     assert catalog["/Lang"] == "en-GB" and reader.metadata.title.startswith("Biopsy clinic")
     assert len(tags(elements, "/H1")) == 2  # the cover and the leaflet

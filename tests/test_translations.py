@@ -10,23 +10,24 @@ import os
 import re
 
 import pytest
-from pypdf import PdfReader
 from django.urls import reverse
 from django.utils import translation
+from pypdf import PdfReader
 
+from procedures import workflow
 from procedures.catalogues import check_catalogues, missing_tools
 from procedures.content_files import ContentError
 from procedures.library import export_library, load_library
 from procedures.models import LeafletVersion
-from procedures import workflow
-
 from tests.helpers import SMALL_TRANSLATIONS, section_text
 
 pytestmark = pytest.mark.django_db
 ARABIC_TEXT = "هذا نص تجريبي باللغة العربية."
-UNTRANSLATED = ("This leaflet has not been translated into your language yet, so it is shown in "
-                "English below. If you need help to understand it, ask the department for an "
-                "interpreter. Interpreters are free.")
+UNTRANSLATED = (
+    "This leaflet has not been translated into your language yet, so it is shown in "
+    "English below. If you need help to understand it, ask the department for an "
+    "interpreter. Interpreters are free."
+)
 
 
 def html_tag(response):
@@ -38,7 +39,7 @@ def translate(english, language="ar", title="خزعة الكلية", publish=Tru
     draft = workflow.start_translation(english, language)
     draft.title = title
     draft.summary = "ملخص قصير."
-    for field, text in section_text().items():
+    for field in section_text():
         setattr(draft, field, f"{ARABIC_TEXT} ({field})")
     draft.save()
     if publish:
@@ -120,12 +121,24 @@ def test_switcher_refuses_other_sites_and_unknown_languages(client, db):
 def test_every_public_page_has_lang_and_dir(client, published, department):
     department.procedures.add(published.procedure)
     slug = published.procedure.slug
-    pages = ["/", "/procedures/", f"/procedures/category/{published.procedure.category.slug}/",
-             f"/procedures/{slug}/", f"/procedures/{slug}/print/", "/departments/",
-             f"/departments/{department.slug}/", "/glossary/", "/search/?q=kidney",
-             f"/check/{published.procedure.resource_number}/1/", "/no-such-page/"]
-    for prefix, expected in (("", 'lang="en-GB" dir="ltr"'), ("/ar", 'lang="ar" dir="rtl"'),
-                             ("/pl", 'lang="pl" dir="ltr"')):
+    pages = [
+        "/",
+        "/procedures/",
+        f"/procedures/category/{published.procedure.category.slug}/",
+        f"/procedures/{slug}/",
+        f"/procedures/{slug}/print/",
+        "/departments/",
+        f"/departments/{department.slug}/",
+        "/glossary/",
+        "/search/?q=kidney",
+        f"/check/{published.procedure.resource_number}/1/",
+        "/no-such-page/",
+    ]
+    for prefix, expected in (
+        ("", 'lang="en-GB" dir="ltr"'),
+        ("/ar", 'lang="ar" dir="rtl"'),
+        ("/pl", 'lang="pl" dir="ltr"'),
+    ):
         for page in pages:
             response = client.get(prefix + page)
             assert response.status_code in (200, 404), (prefix + page, response.status_code)
@@ -181,7 +194,9 @@ def test_outdated_translation_is_flagged_to_patients_and_editors(client, admin_c
     # The translator brings it up to date from the English page's button; once approved,
     # the flag goes.
     live_english = LeafletVersion.objects.live("en").get(procedure=published.procedure)
-    response = admin_client.post(reverse("admin:procedures_leafletversion_translate", args=[live_english.pk, "ar"]))
+    response = admin_client.post(
+        reverse("admin:procedures_leafletversion_translate", args=[live_english.pk, "ar"])
+    )
     update = LeafletVersion.objects.drafts().get(language="ar")
     assert response.status_code == 302 and update.translation_of == live_english
     assert update.title == "خزعة الكلية"  # starts from the last Arabic text
@@ -221,9 +236,14 @@ def test_the_qr_check_of_a_translation_says_withdrawn_once_the_english_leaflet_i
     arabic = translate(published)
     check = f"/ar/check/{published.procedure.resource_number}/{arabic.number}/"
     with translation.override("ar"):
-        current, withdrawn = translation.gettext("This printout is current"), translation.gettext(
-            "This leaflet has been withdrawn")
-    heading = lambda page: re.search(r"<h1>(.*?)</h1>", page)[1]
+        current, withdrawn = (
+            translation.gettext("This printout is current"),
+            translation.gettext("This leaflet has been withdrawn"),
+        )
+
+    def heading(page):
+        return re.search(r"<h1>(.*?)</h1>", page)[1]
+
     assert heading(client.get(check).content.decode()) == current
     workflow.withdraw(published, comment="Unsafe advice")
     page = client.get(check).content.decode()
@@ -231,8 +251,9 @@ def test_the_qr_check_of_a_translation_says_withdrawn_once_the_english_leaflet_i
     assert published.retired_at.astimezone().strftime("%Y") in page
 
 
-def test_a_translation_of_a_withdrawn_leaflet_is_in_no_public_list(client, published, make_procedure,
-                                                                    make_draft):
+def test_a_translation_of_a_withdrawn_leaflet_is_in_no_public_list(
+    client, published, make_procedure, make_draft
+):
     translate(published)
     workflow.withdraw(published)
     assert not LeafletVersion.objects.live("ar").exists()
@@ -251,7 +272,9 @@ def test_hreflang_alternates_on_the_page_and_in_the_sitemap(client, published, m
         ("x-default", "http://testserver/procedures/kidney-biopsy/"),
         ("ar", "http://testserver/ar/procedures/kidney-biopsy/"),
     ]
-    assert re.findall(r'hreflang="([^"]+)"', client.get("/procedures/hand-drain/").content.decode().split("</head>")[0]) == ["en-GB", "x-default"]
+    assert re.findall(
+        r'hreflang="([^"]+)"', client.get("/procedures/hand-drain/").content.decode().split("</head>")[0]
+    ) == ["en-GB", "x-default"]
 
     sitemap = client.get("/sitemap.xml").content.decode()
     assert "<loc>http://testserver/ar/procedures/kidney-biopsy/</loc>" in sitemap
@@ -292,9 +315,13 @@ def test_translation_file_must_name_a_published_english_version(settings, tmp_pa
     content = tmp_path / "content"
     export_library(content)
     bad = content / "translations" / "ar" / "nephrostomy.md"
-    bad.write_text(re.sub(r"^translation_of = \d+$", "translation_of = 70", bad.read_text(encoding="utf-8"),
-                          flags=re.M), encoding="utf-8")
-    with pytest.raises(ContentError, match=r"nephrostomy.md:\d+: English version 70 of nephrostomy was never published"):
+    bad.write_text(
+        re.sub(r"^translation_of = \d+$", "translation_of = 70", bad.read_text(encoding="utf-8"), flags=re.M),
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        ContentError, match=r"nephrostomy.md:\d+: English version 70 of nephrostomy was never published"
+    ):
         load_library(content)
 
 
@@ -328,8 +355,14 @@ def test_pages_in_other_languages_keep_the_query_budget(client, small_library, d
     """Translated titles come in the list's own query; a leaflet's languages in one query."""
     from django.core.cache import cache
 
-    for url in ("/ar/", "/ar/procedures/", "/ar/procedures/nephrostomy/", "/ar/procedures/tumour-embolisation/",
-                "/pl/procedures/category/drains-and-kidneys/", "/ar/departments/northgate-ir/"):
+    for url in (
+        "/ar/",
+        "/ar/procedures/",
+        "/ar/procedures/nephrostomy/",
+        "/ar/procedures/tumour-embolisation/",
+        "/pl/procedures/category/drains-and-kidneys/",
+        "/ar/departments/northgate-ir/",
+    ):
         cache.clear()
         with django_assert_max_num_queries(4):
             assert client.get(url).status_code == 200, url

@@ -33,6 +33,7 @@ def media_root_is_empty(settings):
 def png_bomb(width=20_000, height=20_000):
     """A real, valid PNG of about 50 KB that unpacks to 400 million pixels (a
     "decompression bomb"): one-bit grey rows of zeros compress about 1000 to 1."""
+
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -93,32 +94,72 @@ def test_staff_can_upload_a_real_picture(staff_client, settings):
 
 def svg():
     return SimpleUploadedFile(
-        "drawing.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><circle r="4"/></svg>',
+        "drawing.svg",
+        b'<svg xmlns="http://www.w3.org/2000/svg"><circle r="4"/></svg>',
         content_type="image/svg+xml",
     )
 
 
 @pytest.mark.parametrize(
-    "upload, message",
+    ("upload", "message"),
     [
         (svg, "SVG drawings are not allowed"),
-        (lambda: SimpleUploadedFile("notes.png", b"not a picture at all", content_type="image/png"), "not a picture we can use"),
+        (
+            lambda: SimpleUploadedFile("notes.png", b"not a picture at all", content_type="image/png"),
+            "not a picture we can use",
+        ),
         (lambda: picture("JPEG", name="photo.png"), "is a JPEG picture but its name ends in '.png'"),
         (lambda: picture(size=(6000, 6000)), "too large"),
-        (lambda: SimpleUploadedFile("big.png", b"\x89PNG" + b"0" * (5 * 1024 * 1024 + 10), content_type="image/png"), "The largest allowed is 5.0"),
-        (lambda: SimpleUploadedFile("polyglot.gif", b"GIF89a<script>alert(1)</script>", content_type="image/gif"), "not a picture we can use"),
+        (
+            lambda: SimpleUploadedFile(
+                "big.png", b"\x89PNG" + b"0" * (5 * 1024 * 1024 + 10), content_type="image/png"
+            ),
+            "The largest allowed is 5.0",
+        ),
+        (
+            lambda: SimpleUploadedFile(
+                "polyglot.gif", b"GIF89a<script>alert(1)</script>", content_type="image/gif"
+            ),
+            "not a picture we can use",
+        ),
         (png_bomb, "far too large to open safely. Please make it smaller than 5000 × 5000 pixels"),
-        (lambda: gif_with(b"<script>alert(document.cookie)</script>", "after"), "also contains web page code"),
+        (
+            lambda: gif_with(b"<script>alert(document.cookie)</script>", "after"),
+            "also contains web page code",
+        ),
         (lambda: gif_with(b"<html><body onload=alert(1)>", "comment"), "also contains web page code"),
         (lambda: picture("PNG", name="kidney.gif"), "is a PNG picture but its name ends in '.gif'"),
         (lambda: picture("PNG", name="kidney.html"), "is a PNG picture but its name ends in '.html'"),
-        (lambda: SimpleUploadedFile("leaflet.png", b"%PDF-1.7\n1 0 obj <<>> endobj\n", content_type="image/png"), "not a picture we can use"),
-        (lambda: SimpleUploadedFile("page.png", b"<!DOCTYPE html><script>alert(1)</script>", content_type="image/png"), "not a picture we can use"),
+        (
+            lambda: SimpleUploadedFile(
+                "leaflet.png", b"%PDF-1.7\n1 0 obj <<>> endobj\n", content_type="image/png"
+            ),
+            "not a picture we can use",
+        ),
+        (
+            lambda: SimpleUploadedFile(
+                "page.png", b"<!DOCTYPE html><script>alert(1)</script>", content_type="image/png"
+            ),
+            "not a picture we can use",
+        ),
         (lambda: picture("BMP", name="scan.bmp"), "not a picture we can use"),
     ],
-    ids=["svg", "text-file", "wrong-extension", "too-many-pixels", "over-5MB", "fake-gif-header",
-         "decompression-bomb", "gif-plus-script", "script-in-gif-comment", "png-named-gif",
-         "png-named-html", "pdf", "html-named-png", "bmp"],
+    ids=[
+        "svg",
+        "text-file",
+        "wrong-extension",
+        "too-many-pixels",
+        "over-5MB",
+        "fake-gif-header",
+        "decompression-bomb",
+        "gif-plus-script",
+        "script-in-gif-comment",
+        "png-named-gif",
+        "png-named-html",
+        "pdf",
+        "html-named-png",
+        "bmp",
+    ],
 )
 def test_bad_uploads_are_refused_with_a_clear_message(staff_client, settings, upload, message):
     response = staff_client.post(UPLOAD, {"image": upload()}, **XHR)

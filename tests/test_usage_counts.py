@@ -6,14 +6,13 @@ import datetime
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from procedures import usage
+from procedures import usage, workflow
 from procedures.models import Feedback, Prescription, UsageCount
-from procedures import workflow
 
 from .test_printing import needs_pdf
 
@@ -24,6 +23,8 @@ pytestmark = pytest.mark.django_db
 def patient():
     """A visitor who is not signed in (staff_client signs in the `client` fixture itself)."""
     return Client()
+
+
 LEAFLET_URL = reverse("procedures:leaflet", args=["kidney-biopsy"])
 
 
@@ -57,8 +58,10 @@ def test_each_kind_of_use_is_counted_against_its_version(patient, staff_client, 
     patient.get(reverse("procedures:leaflet_version", args=["kidney-biopsy", 1]))  # the old version's page
     patient.get(reverse("procedures:check", args=["IR-T001", 1]))  # a QR code on an old printout
     patient.get(reverse("procedures:check", args=["IR-T001", 2]))
-    response = staff_client.post(reverse("procedures:prescription_make"),
-                                 {"leaflets": ["kidney-biopsy"], "language": "en-gb", "months": 6})
+    response = staff_client.post(
+        reverse("procedures:prescription_make"),
+        {"leaflets": ["kidney-biopsy"], "language": "en-gb", "months": 6},
+    )
     patient.get(Prescription.objects.get().get_absolute_url())
     assert counts() == {
         (published.pk, "page_view"): 1,
@@ -124,11 +127,15 @@ def test_the_review_dashboard_shows_use_beside_feedback(patient, staff_client, p
     page = staff_client.get(reverse("admin:procedures_leafletversion_dashboard")).content.decode()
     assert "Patient feedback on live leaflets" in page
     assert "How live leaflets were used (last 30 days)" in page
-    assert ('<th scope="col">Page views</th><th scope="col">PDF downloads</th>'
-            '<th scope="col">Large-print PDF downloads</th><th scope="col">Clinic pack prints</th>'
-            '<th scope="col">QR check scans</th><th scope="col">Prescription opens</th>') in page
-    assert ("<tr><td>Kidney biopsy v1</td><td>2</td><td>0</td><td>0</td><td>0</td><td>1</td><td>0</td></tr>"
-            in page)
+    assert (
+        '<th scope="col">Page views</th><th scope="col">PDF downloads</th>'
+        '<th scope="col">Large-print PDF downloads</th><th scope="col">Clinic pack prints</th>'
+        '<th scope="col">QR check scans</th><th scope="col">Prescription opens</th>'
+    ) in page
+    assert (
+        "<tr><td>Kidney biopsy v1</td><td>2</td><td>0</td><td>0</td><td>0</td><td>1</td><td>0</td></tr>"
+        in page
+    )
     # Counts older than the window are left out.
     UsageCount.objects.update(day=timezone.localdate() - datetime.timedelta(days=30))
     page = staff_client.get(reverse("admin:procedures_leafletversion_dashboard")).content.decode()

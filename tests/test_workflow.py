@@ -13,7 +13,6 @@ from django.urls import reverse
 
 from procedures import workflow
 from procedures.models import LeafletVersion, WorkflowEvent, fingerprint
-
 from tests.helpers import PASSWORD, admin_form_data, client_for
 
 pytestmark = pytest.mark.django_db
@@ -199,10 +198,15 @@ def test_an_approver_account_made_by_the_author_cannot_approve_their_draft(publi
     client = client_for(chief)
     draft = workflow.start_new_draft(published, by=chief)
     workflow.submit_for_review(draft, by=chief)
-    made = client.post(reverse("admin:auth_user_add"), {
-        "username": "second-me", "password1": PASSWORD + "x", "password2": PASSWORD + "x",
-        "usable_password": "true",
-    })
+    made = client.post(
+        reverse("admin:auth_user_add"),
+        {
+            "username": "second-me",
+            "password1": PASSWORD + "x",
+            "password2": PASSWORD + "x",
+            "usable_password": "true",
+        },
+    )
     assert made.status_code == 302
     puppet = django_user_model.objects.get(username="second-me")
     puppet.is_staff = True

@@ -52,7 +52,10 @@ PAYLOADS = [
     ("svg-script", "<svg><script>alert(1)</script></svg>"),
     ("svg-xlink", '<svg><a xlink:href="javascript:alert(1)"><text x="0" y="20">x</text></a></svg>'),
     ("svg-animate", "<svg><animate onbegin=alert(1) attributeName=x dur=1s>"),
-    ("svg-foreignobject", "<svg><foreignObject><iframe src=javascript:alert(1)></iframe></foreignObject></svg>"),
+    (
+        "svg-foreignobject",
+        "<svg><foreignObject><iframe src=javascript:alert(1)></iframe></foreignObject></svg>",
+    ),
     ("math-href", '<math href="javascript:alert(1)">x</math>'),
     ("math-mglyph-style", "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>"),
     # -- frames, objects, embeds, meta, base, forms ------------------------------------------
@@ -105,4 +108,3 @@ PAYLOADS = [
     ("md-list-html", "- <div onclick=alert(1)>tap</div>\n- [x](javascript:alert(1))"),
     ("md-heading-html", "# <img src=x onerror=alert(1)>"),
 ]
-

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,121 +15,403 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('slug', models.SlugField(unique=True)),
-                ('summary', models.CharField(help_text='One plain sentence shown under the name.', max_length=200)),
-                ('position', models.PositiveIntegerField(default=0, help_text='Lower numbers come first.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("slug", models.SlugField(unique=True)),
+                (
+                    "summary",
+                    models.CharField(help_text="One plain sentence shown under the name.", max_length=200),
+                ),
+                ("position", models.PositiveIntegerField(default=0, help_text="Lower numbers come first.")),
             ],
             options={
-                'verbose_name_plural': 'categories',
-                'ordering': ['position', 'name'],
+                "verbose_name_plural": "categories",
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='GlossaryTerm',
+            name="GlossaryTerm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('term', models.CharField(max_length=100, unique=True)),
-                ('slug', models.SlugField(unique=True)),
-                ('definition', models.TextField(help_text='One or two short sentences in plain words.')),
-                ('also', models.TextField(blank=True, help_text='Other forms of the word used in leaflets, one per line (plurals).')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("term", models.CharField(max_length=100, unique=True)),
+                ("slug", models.SlugField(unique=True)),
+                ("definition", models.TextField(help_text="One or two short sentences in plain words.")),
+                (
+                    "also",
+                    models.TextField(
+                        blank=True,
+                        help_text="Other forms of the word used in leaflets, one per line (plurals).",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['term'],
+                "ordering": ["term"],
             },
         ),
         migrations.CreateModel(
-            name='Procedure',
+            name="Procedure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(help_text='The name patients will see, in plain words.', max_length=200)),
-                ('slug', models.SlugField(help_text='Part of the web address. It is printed on paper: never change it.', unique=True)),
-                ('resource_number', models.CharField(help_text='Document-control number, for example IR-014. Printed on every copy.', max_length=20, unique=True)),
-                ('summary', models.CharField(help_text='One plain sentence shown in lists and search results.', max_length=300)),
-                ('lay_names', models.TextField(blank=True, help_text="Other words patients use for this, one per line (for example 'kidney tube').")),
-                ('food_hours', models.DecimalField(blank=True, decimal_places=1, help_text='How many hours before arrival the patient stops eating. Leave blank if no fasting.', max_digits=4, null=True, verbose_name='stop food (hours before)')),
-                ('clear_fluids_hours', models.DecimalField(blank=True, decimal_places=1, help_text='How many hours before arrival the patient stops drinking water and clear fluids.', max_digits=4, null=True, verbose_name='stop clear fluids (hours before)')),
-                ('review_interval_months', models.PositiveIntegerField(default=36, help_text='How often the leaflet must be reviewed.')),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='procedures', to='procedures.category')),
-                ('owner', models.ForeignKey(blank=True, help_text='The person reminded when a review is due.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_procedures', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "title",
+                    models.CharField(help_text="The name patients will see, in plain words.", max_length=200),
+                ),
+                (
+                    "slug",
+                    models.SlugField(
+                        help_text="Part of the web address. It is printed on paper: never change it.",
+                        unique=True,
+                    ),
+                ),
+                (
+                    "resource_number",
+                    models.CharField(
+                        help_text="Document-control number, for example IR-014. Printed on every copy.",
+                        max_length=20,
+                        unique=True,
+                    ),
+                ),
+                (
+                    "summary",
+                    models.CharField(
+                        help_text="One plain sentence shown in lists and search results.", max_length=300
+                    ),
+                ),
+                (
+                    "lay_names",
+                    models.TextField(
+                        blank=True,
+                        help_text="Other words patients use for this, one per line (for example 'kidney tube').",
+                    ),
+                ),
+                (
+                    "food_hours",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        help_text="How many hours before arrival the patient stops eating. Leave blank if no fasting.",
+                        max_digits=4,
+                        null=True,
+                        verbose_name="stop food (hours before)",
+                    ),
+                ),
+                (
+                    "clear_fluids_hours",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        help_text="How many hours before arrival the patient stops drinking water and clear fluids.",
+                        max_digits=4,
+                        null=True,
+                        verbose_name="stop clear fluids (hours before)",
+                    ),
+                ),
+                (
+                    "review_interval_months",
+                    models.PositiveIntegerField(
+                        default=36, help_text="How often the leaflet must be reviewed."
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="procedures",
+                        to="procedures.category",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The person reminded when a review is due.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="owned_procedures",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['title'],
+                "ordering": ["title"],
             },
         ),
         migrations.CreateModel(
-            name='Department',
+            name="Department",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('slug', models.SlugField(unique=True)),
-                ('site', models.CharField(help_text='The hospital or building.', max_length=200)),
-                ('address', models.TextField()),
-                ('phone', models.CharField(max_length=40)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('opening_hours', models.TextField(help_text='One line per day or group of days.')),
-                ('urgent_advice', models.TextField(help_text='What to do if something is wrong after a procedure (Markdown).')),
-                ('urgent_advice_html', models.TextField(blank=True, editable=False)),
-                ('out_of_hours', models.TextField(blank=True, help_text='Who to call when the department is closed (Markdown).')),
-                ('out_of_hours_html', models.TextField(blank=True, editable=False)),
-                ('arrival_instructions', models.TextField(blank=True, help_text='Where to go on the day, parking, buses (Markdown).')),
-                ('arrival_instructions_html', models.TextField(blank=True, editable=False)),
-                ('procedures', models.ManyToManyField(blank=True, related_name='departments', to='procedures.procedure')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("slug", models.SlugField(unique=True)),
+                ("site", models.CharField(help_text="The hospital or building.", max_length=200)),
+                ("address", models.TextField()),
+                ("phone", models.CharField(max_length=40)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("opening_hours", models.TextField(help_text="One line per day or group of days.")),
+                (
+                    "urgent_advice",
+                    models.TextField(
+                        help_text="What to do if something is wrong after a procedure (Markdown)."
+                    ),
+                ),
+                ("urgent_advice_html", models.TextField(blank=True, editable=False)),
+                (
+                    "out_of_hours",
+                    models.TextField(
+                        blank=True, help_text="Who to call when the department is closed (Markdown)."
+                    ),
+                ),
+                ("out_of_hours_html", models.TextField(blank=True, editable=False)),
+                (
+                    "arrival_instructions",
+                    models.TextField(
+                        blank=True, help_text="Where to go on the day, parking, buses (Markdown)."
+                    ),
+                ),
+                ("arrival_instructions_html", models.TextField(blank=True, editable=False)),
+                (
+                    "procedures",
+                    models.ManyToManyField(blank=True, related_name="departments", to="procedures.procedure"),
+                ),
             ],
             options={
-                'ordering': ['site', 'name'],
+                "ordering": ["site", "name"],
             },
         ),
         migrations.CreateModel(
-            name='LeafletVersion',
+            name="LeafletVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('language', models.CharField(default='en', editable=False, max_length=10)),
-                ('number', models.PositiveIntegerField(blank=True, editable=False, help_text='Given when the version is published: 1, 2, 3… per procedure.', null=True)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('in_review', 'In review'), ('published', 'Published'), ('superseded', 'Superseded'), ('withdrawn', 'Withdrawn')], default='draft', editable=False, max_length=20)),
-                ('sources', models.TextField(blank=True, help_text='Where the facts come from, one per line: organisation and document title.')),
-                ('is_sample_content', models.BooleanField(default=True, help_text='Shows a notice that the text still needs approval by the local clinical team.', verbose_name='sample content')),
-                ('last_reviewed', models.DateField(default=django.utils.timezone.localdate)),
-                ('next_review_due', models.DateField(blank=True, help_text="Leave blank to set it from the procedure's review interval.")),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('published_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('retired_at', models.DateTimeField(blank=True, editable=False, help_text='When it was superseded or withdrawn.', null=True)),
-                ('reading_ease', models.FloatField(editable=False, null=True)),
-                ('reading_grade', models.FloatField(editable=False, null=True)),
-                ('what_it_is', models.TextField(blank=True, help_text='Say in two or three short sentences what the procedure is and how the images guide it.', verbose_name='What is it?')),
-                ('what_it_is_html', models.TextField(blank=True, editable=False)),
-                ('why_needed', models.TextField(blank=True, help_text='The usual reasons a patient is offered this procedure.', verbose_name='Why do I need it?')),
-                ('why_needed_html', models.TextField(blank=True, editable=False)),
-                ('benefits', models.TextField(blank=True, help_text='What the patient can expect to gain.', verbose_name='What are the benefits?')),
-                ('benefits_html', models.TextField(blank=True, editable=False)),
-                ('risks', models.TextField(blank=True, help_text="Each risk in words and numbers, for example: 'uncommon (about 1 in 200 people)'.", verbose_name='What are the risks?')),
-                ('risks_html', models.TextField(blank=True, editable=False)),
-                ('alternatives', models.TextField(blank=True, help_text='Other tests or treatments, and what happens if the patient does nothing.', verbose_name='Are there other options?')),
-                ('alternatives_html', models.TextField(blank=True, editable=False)),
-                ('before', models.TextField(blank=True, help_text='Eating and drinking, blood thinners and other medicines, allergies, pregnancy, transport home.', verbose_name='Getting ready')),
-                ('before_html', models.TextField(blank=True, editable=False)),
-                ('during', models.TextField(blank=True, help_text='Arriving, consent, what the patient feels, how long it takes.', verbose_name='On the day')),
-                ('during_html', models.TextField(blank=True, editable=False)),
-                ('after', models.TextField(blank=True, help_text='How long they stay, care of the wound or tube, driving, work, bathing.', verbose_name='Afterwards and going home')),
-                ('after_html', models.TextField(blank=True, editable=False)),
-                ('urgent_help', models.TextField(blank=True, help_text='A list of concrete warning signs and who to call, in and out of hours.', verbose_name='When to get help urgently')),
-                ('urgent_help_html', models.TextField(blank=True, editable=False)),
-                ('results', models.TextField(blank=True, help_text='When and how the patient gets results, and any follow-up appointment.', verbose_name='Results and follow-up')),
-                ('results_html', models.TextField(blank=True, editable=False)),
-                ('contact', models.TextField(blank=True, help_text='Who to ask before and after. Department phone numbers are added automatically.', verbose_name='Questions and contacts')),
-                ('contact_html', models.TextField(blank=True, editable=False)),
-                ('approver', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='approved_versions', to=settings.AUTH_USER_MODEL)),
-                ('author', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='authored_versions', to=settings.AUTH_USER_MODEL)),
-                ('procedure', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='procedures.procedure')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("language", models.CharField(default="en", editable=False, max_length=10)),
+                (
+                    "number",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        editable=False,
+                        help_text="Given when the version is published: 1, 2, 3… per procedure.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("in_review", "In review"),
+                            ("published", "Published"),
+                            ("superseded", "Superseded"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="draft",
+                        editable=False,
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "sources",
+                    models.TextField(
+                        blank=True,
+                        help_text="Where the facts come from, one per line: organisation and document title.",
+                    ),
+                ),
+                (
+                    "is_sample_content",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Shows a notice that the text still needs approval by the local clinical team.",
+                        verbose_name="sample content",
+                    ),
+                ),
+                ("last_reviewed", models.DateField(default=django.utils.timezone.localdate)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Leave blank to set it from the procedure's review interval."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("published_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "retired_at",
+                    models.DateTimeField(
+                        blank=True,
+                        editable=False,
+                        help_text="When it was superseded or withdrawn.",
+                        null=True,
+                    ),
+                ),
+                ("reading_ease", models.FloatField(editable=False, null=True)),
+                ("reading_grade", models.FloatField(editable=False, null=True)),
+                (
+                    "what_it_is",
+                    models.TextField(
+                        blank=True,
+                        help_text="Say in two or three short sentences what the procedure is and how the images guide it.",
+                        verbose_name="What is it?",
+                    ),
+                ),
+                ("what_it_is_html", models.TextField(blank=True, editable=False)),
+                (
+                    "why_needed",
+                    models.TextField(
+                        blank=True,
+                        help_text="The usual reasons a patient is offered this procedure.",
+                        verbose_name="Why do I need it?",
+                    ),
+                ),
+                ("why_needed_html", models.TextField(blank=True, editable=False)),
+                (
+                    "benefits",
+                    models.TextField(
+                        blank=True,
+                        help_text="What the patient can expect to gain.",
+                        verbose_name="What are the benefits?",
+                    ),
+                ),
+                ("benefits_html", models.TextField(blank=True, editable=False)),
+                (
+                    "risks",
+                    models.TextField(
+                        blank=True,
+                        help_text="Each risk in words and numbers, for example: 'uncommon (about 1 in 200 people)'.",
+                        verbose_name="What are the risks?",
+                    ),
+                ),
+                ("risks_html", models.TextField(blank=True, editable=False)),
+                (
+                    "alternatives",
+                    models.TextField(
+                        blank=True,
+                        help_text="Other tests or treatments, and what happens if the patient does nothing.",
+                        verbose_name="Are there other options?",
+                    ),
+                ),
+                ("alternatives_html", models.TextField(blank=True, editable=False)),
+                (
+                    "before",
+                    models.TextField(
+                        blank=True,
+                        help_text="Eating and drinking, blood thinners and other medicines, allergies, pregnancy, transport home.",
+                        verbose_name="Getting ready",
+                    ),
+                ),
+                ("before_html", models.TextField(blank=True, editable=False)),
+                (
+                    "during",
+                    models.TextField(
+                        blank=True,
+                        help_text="Arriving, consent, what the patient feels, how long it takes.",
+                        verbose_name="On the day",
+                    ),
+                ),
+                ("during_html", models.TextField(blank=True, editable=False)),
+                (
+                    "after",
+                    models.TextField(
+                        blank=True,
+                        help_text="How long they stay, care of the wound or tube, driving, work, bathing.",
+                        verbose_name="Afterwards and going home",
+                    ),
+                ),
+                ("after_html", models.TextField(blank=True, editable=False)),
+                (
+                    "urgent_help",
+                    models.TextField(
+                        blank=True,
+                        help_text="A list of concrete warning signs and who to call, in and out of hours.",
+                        verbose_name="When to get help urgently",
+                    ),
+                ),
+                ("urgent_help_html", models.TextField(blank=True, editable=False)),
+                (
+                    "results",
+                    models.TextField(
+                        blank=True,
+                        help_text="When and how the patient gets results, and any follow-up appointment.",
+                        verbose_name="Results and follow-up",
+                    ),
+                ),
+                ("results_html", models.TextField(blank=True, editable=False)),
+                (
+                    "contact",
+                    models.TextField(
+                        blank=True,
+                        help_text="Who to ask before and after. Department phone numbers are added automatically.",
+                        verbose_name="Questions and contacts",
+                    ),
+                ),
+                ("contact_html", models.TextField(blank=True, editable=False)),
+                (
+                    "approver",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="approved_versions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="authored_versions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "procedure",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="versions",
+                        to="procedures.procedure",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['procedure__title', '-number', '-created_at'],
-                'indexes': [models.Index(fields=['status', 'next_review_due'], name='version_status_review')],
-                'constraints': [models.UniqueConstraint(fields=('procedure', 'language', 'number'), name='one_number_per_version'), models.UniqueConstraint(condition=models.Q(('status', 'published')), fields=('procedure', 'language'), name='one_published_version')],
+                "ordering": ["procedure__title", "-number", "-created_at"],
+                "indexes": [models.Index(fields=["status", "next_review_due"], name="version_status_review")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("procedure", "language", "number"), name="one_number_per_version"
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "published")),
+                        fields=("procedure", "language"),
+                        name="one_published_version",
+                    ),
+                ],
             },
         ),
     ]

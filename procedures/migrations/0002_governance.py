@@ -8,98 +8,314 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('procedures', '0001_initial'),
+        ("procedures", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='leafletversion',
-            options={'ordering': ['procedure__title', '-number', '-created_at'], 'permissions': [('approve_leafletversion', 'Can approve and publish leaflet versions'), ('withdraw_leafletversion', 'Can withdraw a published leaflet')]},
+            name="leafletversion",
+            options={
+                "ordering": ["procedure__title", "-number", "-created_at"],
+                "permissions": [
+                    ("approve_leafletversion", "Can approve and publish leaflet versions"),
+                    ("withdraw_leafletversion", "Can withdraw a published leaflet"),
+                ],
+            },
         ),
         migrations.AddField(
-            model_name='leafletversion',
-            name='revision',
+            model_name="leafletversion",
+            name="revision",
             field=models.PositiveIntegerField(default=0, editable=False),
         ),
         migrations.AddField(
-            model_name='procedure',
-            name='review_reminder_sent_on',
-            field=models.DateField(blank=True, editable=False, help_text='When review_reminders last emailed the owner, so a daily run sends one a week.', null=True),
+            model_name="procedure",
+            name="review_reminder_sent_on",
+            field=models.DateField(
+                blank=True,
+                editable=False,
+                help_text="When review_reminders last emailed the owner, so a daily run sends one a week.",
+                null=True,
+            ),
         ),
         migrations.CreateModel(
-            name='Feedback',
+            name="Feedback",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('useful', models.BooleanField()),
-                ('comment', models.TextField(blank=True, max_length=500)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='feedback', to='procedures.leafletversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("useful", models.BooleanField()),
+                ("comment", models.TextField(blank=True, max_length=500)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="feedback",
+                        to="procedures.leafletversion",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'feedback',
-                'ordering': ['-created_at'],
+                "verbose_name_plural": "feedback",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalLeafletVersion',
+            name="HistoricalLeafletVersion",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('language', models.CharField(default='en', editable=False, max_length=10)),
-                ('number', models.PositiveIntegerField(blank=True, editable=False, help_text='Given when the version is published: 1, 2, 3… per procedure.', null=True)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('in_review', 'In review'), ('published', 'Published'), ('superseded', 'Superseded'), ('withdrawn', 'Withdrawn')], default='draft', editable=False, max_length=20)),
-                ('sources', models.TextField(blank=True, help_text='Where the facts come from, one per line: organisation and document title.')),
-                ('is_sample_content', models.BooleanField(default=True, help_text='Shows a notice that the text still needs approval by the local clinical team.', verbose_name='sample content')),
-                ('last_reviewed', models.DateField(default=django.utils.timezone.localdate)),
-                ('next_review_due', models.DateField(blank=True, help_text="Leave blank to set it from the procedure's review interval.")),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('published_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('retired_at', models.DateTimeField(blank=True, editable=False, help_text='When it was superseded or withdrawn.', null=True)),
-                ('revision', models.PositiveIntegerField(default=0, editable=False)),
-                ('what_it_is', models.TextField(blank=True, help_text='Say in two or three short sentences what the procedure is and how the images guide it.', verbose_name='What is it?')),
-                ('why_needed', models.TextField(blank=True, help_text='The usual reasons a patient is offered this procedure.', verbose_name='Why do I need it?')),
-                ('benefits', models.TextField(blank=True, help_text='What the patient can expect to gain.', verbose_name='What are the benefits?')),
-                ('risks', models.TextField(blank=True, help_text="Each risk in words and numbers, for example: 'uncommon (about 1 in 200 people)'.", verbose_name='What are the risks?')),
-                ('alternatives', models.TextField(blank=True, help_text='Other tests or treatments, and what happens if the patient does nothing.', verbose_name='Are there other options?')),
-                ('before', models.TextField(blank=True, help_text='Eating and drinking, blood thinners and other medicines, allergies, pregnancy, transport home.', verbose_name='Getting ready')),
-                ('during', models.TextField(blank=True, help_text='Arriving, consent, what the patient feels, how long it takes.', verbose_name='On the day')),
-                ('after', models.TextField(blank=True, help_text='How long they stay, care of the wound or tube, driving, work, bathing.', verbose_name='Afterwards and going home')),
-                ('urgent_help', models.TextField(blank=True, help_text='A list of concrete warning signs and who to call, in and out of hours.', verbose_name='When to get help urgently')),
-                ('results', models.TextField(blank=True, help_text='When and how the patient gets results, and any follow-up appointment.', verbose_name='Results and follow-up')),
-                ('contact', models.TextField(blank=True, help_text='Who to ask before and after. Department phone numbers are added automatically.', verbose_name='Questions and contacts')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('approver', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('author', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('procedure', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='procedures.procedure')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("language", models.CharField(default="en", editable=False, max_length=10)),
+                (
+                    "number",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        editable=False,
+                        help_text="Given when the version is published: 1, 2, 3… per procedure.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("in_review", "In review"),
+                            ("published", "Published"),
+                            ("superseded", "Superseded"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="draft",
+                        editable=False,
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "sources",
+                    models.TextField(
+                        blank=True,
+                        help_text="Where the facts come from, one per line: organisation and document title.",
+                    ),
+                ),
+                (
+                    "is_sample_content",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Shows a notice that the text still needs approval by the local clinical team.",
+                        verbose_name="sample content",
+                    ),
+                ),
+                ("last_reviewed", models.DateField(default=django.utils.timezone.localdate)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Leave blank to set it from the procedure's review interval."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                ("published_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "retired_at",
+                    models.DateTimeField(
+                        blank=True,
+                        editable=False,
+                        help_text="When it was superseded or withdrawn.",
+                        null=True,
+                    ),
+                ),
+                ("revision", models.PositiveIntegerField(default=0, editable=False)),
+                (
+                    "what_it_is",
+                    models.TextField(
+                        blank=True,
+                        help_text="Say in two or three short sentences what the procedure is and how the images guide it.",
+                        verbose_name="What is it?",
+                    ),
+                ),
+                (
+                    "why_needed",
+                    models.TextField(
+                        blank=True,
+                        help_text="The usual reasons a patient is offered this procedure.",
+                        verbose_name="Why do I need it?",
+                    ),
+                ),
+                (
+                    "benefits",
+                    models.TextField(
+                        blank=True,
+                        help_text="What the patient can expect to gain.",
+                        verbose_name="What are the benefits?",
+                    ),
+                ),
+                (
+                    "risks",
+                    models.TextField(
+                        blank=True,
+                        help_text="Each risk in words and numbers, for example: 'uncommon (about 1 in 200 people)'.",
+                        verbose_name="What are the risks?",
+                    ),
+                ),
+                (
+                    "alternatives",
+                    models.TextField(
+                        blank=True,
+                        help_text="Other tests or treatments, and what happens if the patient does nothing.",
+                        verbose_name="Are there other options?",
+                    ),
+                ),
+                (
+                    "before",
+                    models.TextField(
+                        blank=True,
+                        help_text="Eating and drinking, blood thinners and other medicines, allergies, pregnancy, transport home.",
+                        verbose_name="Getting ready",
+                    ),
+                ),
+                (
+                    "during",
+                    models.TextField(
+                        blank=True,
+                        help_text="Arriving, consent, what the patient feels, how long it takes.",
+                        verbose_name="On the day",
+                    ),
+                ),
+                (
+                    "after",
+                    models.TextField(
+                        blank=True,
+                        help_text="How long they stay, care of the wound or tube, driving, work, bathing.",
+                        verbose_name="Afterwards and going home",
+                    ),
+                ),
+                (
+                    "urgent_help",
+                    models.TextField(
+                        blank=True,
+                        help_text="A list of concrete warning signs and who to call, in and out of hours.",
+                        verbose_name="When to get help urgently",
+                    ),
+                ),
+                (
+                    "results",
+                    models.TextField(
+                        blank=True,
+                        help_text="When and how the patient gets results, and any follow-up appointment.",
+                        verbose_name="Results and follow-up",
+                    ),
+                ),
+                (
+                    "contact",
+                    models.TextField(
+                        blank=True,
+                        help_text="Who to ask before and after. Department phone numbers are added automatically.",
+                        verbose_name="Questions and contacts",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "approver",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "procedure",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="procedures.procedure",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical leaflet version',
-                'verbose_name_plural': 'historical leaflet versions',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical leaflet version",
+                "verbose_name_plural": "historical leaflet versions",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='WorkflowEvent',
+            name="WorkflowEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(blank=True, max_length=20)),
-                ('to_status', models.CharField(max_length=20)),
-                ('comment', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('actor', models.ForeignKey(blank=True, help_text='Empty when the system did it (loading content files).', null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='workflow_events', to='procedures.leafletversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("from_status", models.CharField(blank=True, max_length=20)),
+                ("to_status", models.CharField(max_length=20)),
+                ("comment", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty when the system did it (loading content files).",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="workflow_events",
+                        to="procedures.leafletversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'pk'],
+                "ordering": ["created_at", "pk"],
             },
         ),
     ]

@@ -5,18 +5,30 @@ from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 VIEW_ALL = [
-    "view_category", "view_procedure", "view_leafletversion", "view_department",
-    "view_glossaryterm", "view_feedback", "view_workflowevent", "view_historicalleafletversion",
+    "view_category",
+    "view_procedure",
+    "view_leafletversion",
+    "view_department",
+    "view_glossaryterm",
+    "view_feedback",
+    "view_workflowevent",
+    "view_historicalleafletversion",
 ]
 ROLES = {
     # IR nurses: write and keep leaflets, departments and the word list; send for review.
-    "Editors": VIEW_ALL + [
-        "add_leafletversion", "change_leafletversion", "delete_leafletversion",
-        "add_procedure", "change_procedure",
-        "change_department", "add_glossaryterm", "change_glossaryterm",
+    "Editors": [
+        *VIEW_ALL,
+        "add_leafletversion",
+        "change_leafletversion",
+        "delete_leafletversion",
+        "add_procedure",
+        "change_procedure",
+        "change_department",
+        "add_glossaryterm",
+        "change_glossaryterm",
     ],
     # Consultant radiologists: approve and publish, withdraw, record a review.
-    "Approvers": VIEW_ALL + ["approve_leafletversion", "withdraw_leafletversion"],
+    "Approvers": [*VIEW_ALL, "approve_leafletversion", "withdraw_leafletversion"],
     # Run the service: everything in the portal, plus staff accounts.
     "Administrators": None,
 }
@@ -33,11 +45,16 @@ def create_roles(apps, schema_editor):
     for name, codenames in ROLES.items():
         group, _ = Group.objects.get_or_create(name=name)
         if codenames is None:
-            permissions = Permission.objects.filter(content_type__app_label="procedures") | Permission.objects.filter(
-                content_type__app_label="auth", codename__in=["add_user", "change_user", "view_user", "view_group"]
+            permissions = Permission.objects.filter(
+                content_type__app_label="procedures"
+            ) | Permission.objects.filter(
+                content_type__app_label="auth",
+                codename__in=["add_user", "change_user", "view_user", "view_group"],
             )
         else:
-            permissions = Permission.objects.filter(content_type__app_label="procedures", codename__in=codenames)
+            permissions = Permission.objects.filter(
+                content_type__app_label="procedures", codename__in=codenames
+            )
             missing = set(codenames) - set(permissions.values_list("codename", flat=True))
             assert not missing, f"unknown permissions for {name}: {missing}"
         group.permissions.set(permissions)

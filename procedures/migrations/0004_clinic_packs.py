@@ -6,26 +6,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('procedures', '0003_roles'),
+        ("procedures", "0003_roles"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ClinicPack',
+            name="ClinicPack",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(help_text='Printed on the cover.', max_length=100)),
-                ('slug', models.SlugField(max_length=120, unique=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('department', models.ForeignKey(blank=True, help_text='Whose clinic this is; its phone numbers go on every leaflet.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='packs', to='procedures.department')),
-                ('procedures', models.ManyToManyField(related_name='packs', to='procedures.procedure')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(help_text="Printed on the cover.", max_length=100)),
+                ("slug", models.SlugField(max_length=120, unique=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "department",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Whose clinic this is; its phone numbers go on every leaflet.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="packs",
+                        to="procedures.department",
+                    ),
+                ),
+                ("procedures", models.ManyToManyField(related_name="packs", to="procedures.procedure")),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['department__site', 'title'],
+                "ordering": ["department__site", "title"],
             },
         ),
     ]

@@ -44,7 +44,6 @@ def index_existing(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         # 0005 follows 0007 only because 0007 was already the latest when this was written;
         # it needs nothing from it.

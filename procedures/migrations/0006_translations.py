@@ -5,50 +5,94 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('procedures', '0005_search'),
+        ("procedures", "0005_search"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalleafletversion',
-            name='lay_names',
-            field=models.TextField(blank=True, help_text='Translations only: words patients use for this, one per line.', verbose_name='other names in this language'),
+            model_name="historicalleafletversion",
+            name="lay_names",
+            field=models.TextField(
+                blank=True,
+                help_text="Translations only: words patients use for this, one per line.",
+                verbose_name="other names in this language",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalleafletversion',
-            name='summary',
-            field=models.CharField(blank=True, help_text='Translations only: one plain sentence shown in lists.', max_length=300, verbose_name='summary in this language'),
+            model_name="historicalleafletversion",
+            name="summary",
+            field=models.CharField(
+                blank=True,
+                help_text="Translations only: one plain sentence shown in lists.",
+                max_length=300,
+                verbose_name="summary in this language",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalleafletversion',
-            name='title',
-            field=models.CharField(blank=True, help_text="Translations only: the leaflet's name in this language.", max_length=200, verbose_name='title in this language'),
+            model_name="historicalleafletversion",
+            name="title",
+            field=models.CharField(
+                blank=True,
+                help_text="Translations only: the leaflet's name in this language.",
+                max_length=200,
+                verbose_name="title in this language",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalleafletversion',
-            name='translation_of',
-            field=models.ForeignKey(blank=True, db_constraint=False, help_text='The English version this text was translated from.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='procedures.leafletversion', verbose_name='translates English version'),
+            model_name="historicalleafletversion",
+            name="translation_of",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                help_text="The English version this text was translated from.",
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="procedures.leafletversion",
+                verbose_name="translates English version",
+            ),
         ),
         migrations.AddField(
-            model_name='leafletversion',
-            name='lay_names',
-            field=models.TextField(blank=True, help_text='Translations only: words patients use for this, one per line.', verbose_name='other names in this language'),
+            model_name="leafletversion",
+            name="lay_names",
+            field=models.TextField(
+                blank=True,
+                help_text="Translations only: words patients use for this, one per line.",
+                verbose_name="other names in this language",
+            ),
         ),
         migrations.AddField(
-            model_name='leafletversion',
-            name='summary',
-            field=models.CharField(blank=True, help_text='Translations only: one plain sentence shown in lists.', max_length=300, verbose_name='summary in this language'),
+            model_name="leafletversion",
+            name="summary",
+            field=models.CharField(
+                blank=True,
+                help_text="Translations only: one plain sentence shown in lists.",
+                max_length=300,
+                verbose_name="summary in this language",
+            ),
         ),
         migrations.AddField(
-            model_name='leafletversion',
-            name='title',
-            field=models.CharField(blank=True, help_text="Translations only: the leaflet's name in this language.", max_length=200, verbose_name='title in this language'),
+            model_name="leafletversion",
+            name="title",
+            field=models.CharField(
+                blank=True,
+                help_text="Translations only: the leaflet's name in this language.",
+                max_length=200,
+                verbose_name="title in this language",
+            ),
         ),
         migrations.AddField(
-            model_name='leafletversion',
-            name='translation_of',
-            field=models.ForeignKey(blank=True, help_text='The English version this text was translated from.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='translations', to='procedures.leafletversion', verbose_name='translates English version'),
+            model_name="leafletversion",
+            name="translation_of",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The English version this text was translated from.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="translations",
+                to="procedures.leafletversion",
+                verbose_name="translates English version",
+            ),
         ),
     ]

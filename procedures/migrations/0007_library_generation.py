@@ -5,18 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('procedures', '0004_clinic_packs'),
+        ("procedures", "0004_clinic_packs"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LibraryGeneration',
+            name="LibraryGeneration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.CharField(max_length=32)),
-                ('changed_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("token", models.CharField(max_length=32)),
+                ("changed_at", models.DateTimeField()),
             ],
         ),
     ]

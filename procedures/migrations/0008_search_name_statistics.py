@@ -20,8 +20,7 @@ def set_statistics(target):
             return
         table = schema_editor.quote_name(apps.get_model("procedures", "Procedure")._meta.db_table)
         columns = ", ".join(
-            f"ALTER COLUMN {schema_editor.quote_name(name)} SET STATISTICS {target}"
-            for name in NAME_COLUMNS
+            f"ALTER COLUMN {schema_editor.quote_name(name)} SET STATISTICS {target}" for name in NAME_COLUMNS
         )
         schema_editor.execute(f"ALTER TABLE {table} {columns}")
         schema_editor.execute(f"ANALYZE {table}")
@@ -30,7 +29,6 @@ def set_statistics(target):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [("procedures", "0006_translations")]
 
     operations = [migrations.RunPython(set_statistics(FEWER), set_statistics(-1))]

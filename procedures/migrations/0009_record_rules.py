@@ -15,7 +15,9 @@ def refuse_duplicate_drafts(apps, schema_editor):
     LeafletVersion = apps.get_model("procedures", "LeafletVersion")
     doubled = (
         LeafletVersion.objects.filter(status__in=["draft", "in_review"])
-        .values("procedure__slug", "language").annotate(drafts=Count("pk")).filter(drafts__gt=1)
+        .values("procedure__slug", "language")
+        .annotate(drafts=Count("pk"))
+        .filter(drafts__gt=1)
     )
     if doubled:
         listed = ", ".join(f"{row['procedure__slug']} [{row['language']}]" for row in doubled)
@@ -32,8 +34,9 @@ def staff_for_superusers_only(apps, schema_editor):
     Permission = apps.get_model("auth", "Permission")
     group = Group.objects.filter(name="Administrators").first()
     if group:
-        group.permissions.remove(*Permission.objects.filter(
-            content_type__app_label="auth", codename__in=STAFF_PERMISSIONS))
+        group.permissions.remove(
+            *Permission.objects.filter(content_type__app_label="auth", codename__in=STAFF_PERMISSIONS)
+        )
 
 
 def staff_for_administrators_again(apps, schema_editor):
@@ -41,8 +44,9 @@ def staff_for_administrators_again(apps, schema_editor):
     Permission = apps.get_model("auth", "Permission")
     group = Group.objects.filter(name="Administrators").first()
     if group:
-        group.permissions.add(*Permission.objects.filter(
-            content_type__app_label="auth", codename__in=STAFF_PERMISSIONS))
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label="auth", codename__in=STAFF_PERMISSIONS)
+        )
 
 
 class Migration(migrations.Migration):
@@ -57,7 +61,8 @@ class Migration(migrations.Migration):
             model_name="workflowevent",
             name="content_hash",
             field=models.CharField(
-                blank=True, max_length=64,
+                blank=True,
+                max_length=64,
                 help_text="LeafletVersion.content_hash() at this step: what was approved is what went live.",
             ),
         ),
@@ -75,7 +80,12 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="RequestCount",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 ("key", models.CharField(max_length=100)),
                 ("window", models.DateTimeField()),
                 ("count", models.PositiveIntegerField(default=0)),

@@ -4,65 +4,111 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('procedures', '0009_record_rules'),
+        ("procedures", "0009_record_rules"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='department',
-            name='out_of_hours_route',
-            field=models.CharField(blank=True, help_text="Who to ask for when the department is closed, for example 'Ask for the on-call interventional radiologist'.", max_length=200),
+            model_name="department",
+            name="out_of_hours_route",
+            field=models.CharField(
+                blank=True,
+                help_text="Who to ask for when the department is closed, for example 'Ask for the on-call interventional radiologist'.",
+                max_length=200,
+            ),
         ),
         migrations.AddField(
-            model_name='department',
-            name='pals',
-            field=models.TextField(blank=True, help_text='Patient Advice and Liaison Service: advice, concerns and complaints (phone, email).', verbose_name='PALS'),
+            model_name="department",
+            name="pals",
+            field=models.TextField(
+                blank=True,
+                help_text="Patient Advice and Liaison Service: advice, concerns and complaints (phone, email).",
+                verbose_name="PALS",
+            ),
         ),
         migrations.AddField(
-            model_name='department',
-            name='pharmacy_helpline',
-            field=models.CharField(blank=True, help_text='Phone number and hours for questions about medicines.', max_length=200),
+            model_name="department",
+            name="pharmacy_helpline",
+            field=models.CharField(
+                blank=True, help_text="Phone number and hours for questions about medicines.", max_length=200
+            ),
         ),
         migrations.AddField(
-            model_name='department',
-            name='switchboard',
-            field=models.CharField(blank=True, help_text='The hospital switchboard, answered day and night.', max_length=40),
+            model_name="department",
+            name="switchboard",
+            field=models.CharField(
+                blank=True, help_text="The hospital switchboard, answered day and night.", max_length=40
+            ),
         ),
         migrations.AddField(
-            model_name='historicalleafletversion',
-            name='key_points',
-            field=models.TextField(blank=True, help_text='3 to 5 short lines, one sentence each: what it is, the most important preparation rule, how long you stay, the main risk with its number, who to call.', verbose_name='Key points'),
+            model_name="historicalleafletversion",
+            name="key_points",
+            field=models.TextField(
+                blank=True,
+                help_text="3 to 5 short lines, one sentence each: what it is, the most important preparation rule, how long you stay, the main risk with its number, who to call.",
+                verbose_name="Key points",
+            ),
         ),
         migrations.AddField(
-            model_name='leafletversion',
-            name='key_points',
-            field=models.TextField(blank=True, help_text='3 to 5 short lines, one sentence each: what it is, the most important preparation rule, how long you stay, the main risk with its number, who to call.', verbose_name='Key points'),
+            model_name="leafletversion",
+            name="key_points",
+            field=models.TextField(
+                blank=True,
+                help_text="3 to 5 short lines, one sentence each: what it is, the most important preparation rule, how long you stay, the main risk with its number, who to call.",
+                verbose_name="Key points",
+            ),
         ),
         migrations.AddField(
-            model_name='leafletversion',
-            name='key_points_html',
+            model_name="leafletversion",
+            name="key_points_html",
             field=models.TextField(blank=True, editable=False),
         ),
         migrations.AddField(
-            model_name='procedure',
-            name='puncture',
-            field=models.CharField(blank=True, choices=[('none', 'No needle into an artery or large vein'), ('artery', 'Artery (groin or arm)'), ('vein', 'Large vein or fistula')], help_text='An artery puncture sets the bathing, driving and lifting rules afterwards.', max_length=10, verbose_name='needle into a blood vessel'),
+            model_name="procedure",
+            name="puncture",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("none", "No needle into an artery or large vein"),
+                    ("artery", "Artery (groin or arm)"),
+                    ("vein", "Large vein or fistula"),
+                ],
+                help_text="An artery puncture sets the bathing, driving and lifting rules afterwards.",
+                max_length=10,
+                verbose_name="needle into a blood vessel",
+            ),
         ),
         migrations.AddField(
-            model_name='procedure',
-            name='sedation',
-            field=models.CharField(blank=True, choices=[('local', 'Local anaesthetic only'), ('sedation', 'Local anaesthetic and sedation'), ('general', 'General anaesthetic')], help_text='The most the patient may be given. Sets the fasting and going-home rules.', max_length=10),
+            model_name="procedure",
+            name="sedation",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("local", "Local anaesthetic only"),
+                    ("sedation", "Local anaesthetic and sedation"),
+                    ("general", "General anaesthetic"),
+                ],
+                help_text="The most the patient may be given. Sets the fasting and going-home rules.",
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalleafletversion',
-            name='what_it_is',
-            field=models.TextField(blank=True, help_text="Say in two or three short sentences what the procedure is, how the images guide it and who does it (for example 'an interventional radiologist, a doctor who…').", verbose_name='What is it?'),
+            model_name="historicalleafletversion",
+            name="what_it_is",
+            field=models.TextField(
+                blank=True,
+                help_text="Say in two or three short sentences what the procedure is, how the images guide it and who does it (for example 'an interventional radiologist, a doctor who…').",
+                verbose_name="What is it?",
+            ),
         ),
         migrations.AlterField(
-            model_name='leafletversion',
-            name='what_it_is',
-            field=models.TextField(blank=True, help_text="Say in two or three short sentences what the procedure is, how the images guide it and who does it (for example 'an interventional radiologist, a doctor who…').", verbose_name='What is it?'),
+            model_name="leafletversion",
+            name="what_it_is",
+            field=models.TextField(
+                blank=True,
+                help_text="Say in two or three short sentences what the procedure is, how the images guide it and who does it (for example 'an interventional radiologist, a doctor who…').",
+                verbose_name="What is it?",
+            ),
         ),
     ]

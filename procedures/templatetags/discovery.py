@@ -6,9 +6,9 @@ from urllib.parse import urlencode
 
 from django import template
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse, translate_url
 from django.utils import translation
-from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -73,12 +73,14 @@ def language_links(context):
     links = []
     for code, name in settings.LANGUAGES:
         target = translate_url(here, code)
-        links.append({
-            "code": code,
-            "name": name,
-            "url": reverse("choose_language", args=[code]) + "?" + urlencode({"next": target}),
-            "current": code == current,
-        })
+        links.append(
+            {
+                "code": code,
+                "name": name,
+                "url": reverse("choose_language", args=[code]) + "?" + urlencode({"next": target}),
+                "current": code == current,
+            }
+        )
     return links
 
 

@@ -19,8 +19,10 @@ def pdf_link(procedure, on_print_view=False, large_print=False):
         "available": pdf.AVAILABLE,
         "on_print_view": on_print_view,
         "large_print": large_print,
-        "url": reverse("procedures:leaflet_large_print" if large_print else "procedures:leaflet_pdf",
-                       args=[procedure.slug]),
+        "url": reverse(
+            "procedures:leaflet_large_print" if large_print else "procedures:leaflet_pdf",
+            args=[procedure.slug],
+        ),
         "print_url": reverse("procedures:leaflet_print", args=[procedure.slug]),
     }
 
@@ -42,9 +44,9 @@ register.filter("duration", fasting.duration)
 
 @register.simple_tag
 def page_number_words():
-    """"Page N of M" in the active language, cut around its two numbers, for the PDF's margin
+    """ "Page N of M" in the active language, cut around its two numbers, for the PDF's margin
     boxes: pdf.css reads the pieces from data attributes with string-set (no inline style, so
     nothing in the page can be taken for markup) and puts counter(page) and counter(pages)
     between them."""
-    before, between, after = (re.split(r"\{pages?\}", gettext("Page {page} of {pages}")) + ["", ""])[:3]
+    before, between, after = ([*re.split(r"\{pages?\}", gettext("Page {page} of {pages}")), "", ""])[:3]
     return {"before": before, "between": between, "after": after}

@@ -13,9 +13,6 @@ import django.test.testcases
 import pytest
 
 from tests.helpers import record_csp_violations
-# Importable from here for test files written before tests/helpers.py (on branches not yet
-# merged); new code imports them from tests.helpers.
-from tests.helpers import assert_accessible, axe_violations  # noqa: F401
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
 # test itself (to set up data) are still ordinary synchronous calls.

@@ -25,7 +25,9 @@ def test_edit_submit_approve_publish(page, site, django_user_model):
     page.get_by_role("link", name="Nephrostomy (kidney tube)").first.click()
     page.get_by_role("button", name="Start a new draft from this version").click()
     expect(page.get_by_text("New draft started from this version")).to_be_visible()
-    page.locator("#id_what_it_is").fill("A nephrostomy is a thin tube that drains your kidney. Updated wording.")
+    page.locator("#id_what_it_is").fill(
+        "A nephrostomy is a thin tube that drains your kidney. Updated wording."
+    )
     page.get_by_role("button", name="Save and continue editing").click()
     expect(page.get_by_text("was changed successfully")).to_be_visible()
     page.get_by_role("link", name="Send for review").click()

@@ -3,8 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
-from procedures.models import LeafletVersion
 from procedures import workflow
+from procedures.models import LeafletVersion
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +22,9 @@ def test_nurse_edits_a_draft_and_sees_the_preview(page, site, django_user_model)
 
     editor = page.locator("#id_what_it_is")
     editor.fill("A **kidney tube** drains urine. <script>window.owned = 1</script>")
-    preview = page.locator("#id_what_it_is").locator("xpath=following-sibling::div[contains(@class, 'markdownx-preview')]")
+    preview = page.locator("#id_what_it_is").locator(
+        "xpath=following-sibling::div[contains(@class, 'markdownx-preview')]"
+    )
     preview.locator("strong", has_text="kidney tube").wait_for()
     assert "<script" not in preview.inner_html()
 

@@ -36,7 +36,10 @@ def test_home_to_category_to_leaflet_to_print(page, site):
     assert page.locator("h2").first.evaluate("h => getComputedStyle(h).breakAfter") == "avoid"
 
 
-@pytest.mark.parametrize("path", ["/procedures/", "/departments/", "/departments/northgate-ir/", "/glossary/", "/search/?q=kidney+tube"])
+@pytest.mark.parametrize(
+    "path",
+    ["/procedures/", "/departments/", "/departments/northgate-ir/", "/glossary/", "/search/?q=kidney+tube"],
+)
 def test_other_pages_pass_axe(page, site, path):
     page.goto(site + path)
     assert page.locator("h1").count() == 1

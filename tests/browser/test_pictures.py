@@ -10,8 +10,8 @@ from django.contrib.auth.models import Group
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from tests.helpers import assert_accessible
 from tests.browser.test_approval import PASSWORD, roles, sign_in
+from tests.helpers import assert_accessible
 from tests.test_pictures import drawn_pictures
 
 pytestmark = pytest.mark.browser
@@ -40,7 +40,8 @@ def drop_picture(page, selector, body, name, at):
             const editor = document.querySelector(selector);
             editor.focus();
             editor.selectionStart = editor.selectionEnd = at;
-            editor.dispatchEvent(new DragEvent("drop", {dataTransfer: files, bubbles: true, cancelable: true}));
+            editor.dispatchEvent(
+                new DragEvent("drop", {dataTransfer: files, bubbles: true, cancelable: true}));
         }""",
         [selector, base64.b64encode(body).decode(), name, at],
     )
@@ -50,10 +51,14 @@ def assert_picture_shows(picture):
     """The picture has loaded and has pixels: a broken image is `complete` with no width."""
     expect(picture).to_be_visible()
     expect(picture).to_have_js_property("complete", True)
-    assert picture.evaluate("img => img.naturalWidth") == SIZE[0], f"broken picture: {picture.get_attribute('src')}"
+    assert picture.evaluate("img => img.naturalWidth") == SIZE[0], (
+        f"broken picture: {picture.get_attribute('src')}"
+    )
 
 
-def test_an_uploaded_picture_reaches_patients_on_screen_on_paper_and_in_the_pdf(page, site, django_user_model):
+def test_an_uploaded_picture_reaches_patients_on_screen_on_paper_and_in_the_pdf(
+    page, site, django_user_model
+):
     roles()
     for name, group in [("nurse", "Editors"), ("consultant", "Approvers")]:
         user = django_user_model.objects.create_user(name, password=PASSWORD, is_staff=True)
@@ -100,7 +105,9 @@ def test_an_uploaded_picture_reaches_patients_on_screen_on_paper_and_in_the_pdf(
     figure = getting_ready.locator(":scope > figure:first-child")
     expect(figure.locator("figcaption")).to_have_text(ALT)
     assert_picture_shows(figure.get_by_role("img", name=ALT))
-    expect(getting_ready.locator(":scope > p").first).to_have_text(re.compile(r"^Many nephrostomies are done urgently"))
+    expect(getting_ready.locator(":scope > p").first).to_have_text(
+        re.compile(r"^Many nephrostomies are done urgently")
+    )
     assert_accessible(page)
 
     page.goto(site + "/procedures/nephrostomy/print/")

@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from procedures.models import FormatRequest, Prescription
-
 from tests.helpers import assert_accessible
+
 from .test_approval import PASSWORD, sign_in
 
 pytestmark = pytest.mark.browser

@@ -9,8 +9,10 @@ from procedures.content_check import check_library
 
 
 class Command(BaseCommand):
-    help = ("Check the leaflet files in content/ for missing or hard-to-read text, overdue reviews, "
-            "pictures without descriptions and broken links. Reads the files, not the database.")
+    help = (
+        "Check the leaflet files in content/ for missing or hard-to-read text, overdue reviews, "
+        "pictures without descriptions and broken links. Reads the files, not the database."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--content-dir", default=settings.CONTENT_DIR)
@@ -29,15 +31,17 @@ class Command(BaseCommand):
             text = str(replace(problem, path=_shown(problem.path)))
             self.stdout.write(self.style.WARNING(text) if problem.warning else self.style.ERROR(text))
 
-        summary = (f"{report.checked} leaflets and {report.translations} translations checked: "
-                   f"{len(report.errors)} errors, {len(report.warnings)} warnings")
+        summary = (
+            f"{report.checked} leaflets and {report.translations} translations checked: "
+            f"{len(report.errors)} errors, {len(report.warnings)} warnings"
+        )
         if report.leaflets:
             count = len(report.leaflets)
             summary += (
                 f". Library average: reading ease "
-                f"{sum(l.overall.reading_ease for l in report.leaflets) / count:.1f}, grade "
-                f"{sum(l.overall.grade for l in report.leaflets) / count:.1f}, "
-                f"{sum(l.overall.words for l in report.leaflets) // count} words a leaflet"
+                f"{sum(leaflet.overall.reading_ease for leaflet in report.leaflets) / count:.1f}, grade "
+                f"{sum(leaflet.overall.grade for leaflet in report.leaflets) / count:.1f}, "
+                f"{sum(leaflet.overall.words for leaflet in report.leaflets) // count} words a leaflet"
             )
         self.stdout.write("")
         if report.errors:

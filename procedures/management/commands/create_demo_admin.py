@@ -21,7 +21,9 @@ class Command(BaseCommand):
         user.is_staff = user.is_superuser = True
         user.set_password(password)
         user.save()
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo admin for this laptop only: http://127.0.0.1:8000/admin/\n"
-            f"  username: {USERNAME}\n  password: {password}"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo admin for this laptop only: http://127.0.0.1:8000/admin/\n"
+                f"  username: {USERNAME}\n  password: {password}"
+            )
+        )

@@ -22,8 +22,11 @@ class Command(BaseCommand):
         procedure = Procedure.objects.filter(slug=slug).first()
         if not procedure:
             raise CommandError(f"No leaflet called '{slug}'. Slugs are the last part of the page address.")
-        versions = LeafletVersion.objects.filter(procedure=procedure).ever_published() | LeafletVersion.objects.filter(
-            procedure=procedure, status=LeafletVersion.Status.WITHDRAWN)
+        versions = LeafletVersion.objects.filter(
+            procedure=procedure
+        ).ever_published() | LeafletVersion.objects.filter(
+            procedure=procedure, status=LeafletVersion.Status.WITHDRAWN
+        )
         self.stdout.write(f"{procedure.title} ({procedure.resource_number})")
         # English first, then each translation: versions are numbered per language.
         for version in versions.select_related("approver").order_by(
@@ -31,12 +34,17 @@ class Command(BaseCommand):
         ):
             language = f" [{version.language}]" if version.is_translation else ""
             self.stdout.write(
-                f"  v{version.number}{language}  {version.get_status_display():<10}  published {_when(version.published_at)}"
-                f"  until {_when(version.retired_at)}  approved by {version.approver or 'system (content files)'}"
+                f"  v{version.number}{language}  {version.get_status_display():<10}"
+                f"  published {_when(version.published_at)}  until {_when(version.retired_at)}"
+                f"  approved by {version.approver or 'system (content files)'}"
             )
         if on:
             live = LeafletVersion.objects.live_on(on).filter(procedure=procedure, language="en").first()
             if live:
-                self.stdout.write(self.style.SUCCESS(f"On {on:%d %B %Y} patients were given version {live.number}."))
+                self.stdout.write(
+                    self.style.SUCCESS(f"On {on:%d %B %Y} patients were given version {live.number}.")
+                )
             else:
-                self.stdout.write(self.style.WARNING(f"On {on:%d %B %Y} no version of this leaflet was live."))
+                self.stdout.write(
+                    self.style.WARNING(f"On {on:%d %B %Y} no version of this leaflet was live.")
+                )

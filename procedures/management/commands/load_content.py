@@ -18,7 +18,9 @@ class Command(BaseCommand):
             raise CommandError(f"{error}\nNothing was loaded: fix the file and run this again.") from None
         for note in report.notes:
             self.stdout.write(note)
-        self.stdout.write(self.style.SUCCESS(
-            f"Loaded content: {len(report.published)} published, "
-            f"{len(report.unchanged)} unchanged, {len(report.created)} new procedures."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Loaded content: {len(report.published)} published, "
+                f"{len(report.unchanged)} unchanged, {len(report.created)} new procedures."
+            )
+        )

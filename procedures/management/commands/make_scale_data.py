@@ -14,7 +14,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--leaflets", type=int, default=10_000, help="How many (default 10,000).")
         parser.add_argument(
-            "--versions", type=int, default=1,
+            "--versions",
+            type=int,
+            default=1,
             help="Versions per leaflet: the last one published, the others superseded.",
         )
         parser.add_argument("--departments", type=int, default=50)
@@ -22,12 +24,23 @@ class Command(BaseCommand):
         parser.add_argument("--categories", type=int, default=10)
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument(
-            "--alongside-real-content", action="store_true",
+            "--alongside-real-content",
+            action="store_true",
             help="Add synthetic leaflets to a database that already has real ones (a benchmark copy).",
         )
 
-    def handle(self, *args, leaflets, versions, departments, glossary, categories, seed,
-               alongside_real_content, **options):
+    def handle(
+        self,
+        *args,
+        leaflets,
+        versions,
+        departments,
+        glossary,
+        categories,
+        seed,
+        alongside_real_content,
+        **options,
+    ):
         if min(leaflets, departments, glossary) < 0 or versions < 1 or categories < 1:
             raise CommandError("Counts cannot be negative; --versions and --categories must be at least 1.")
         if synthetic.synthetic_exists():
@@ -41,12 +54,18 @@ class Command(BaseCommand):
             )
         started = time.perf_counter()
         made = synthetic.build(
-            leaflets, departments=departments, glossary=glossary, versions=versions,
-            categories=categories, seed=seed,
+            leaflets,
+            departments=departments,
+            glossary=glossary,
+            versions=versions,
+            categories=categories,
+            seed=seed,
             progress=lambda message: self.stdout.write(f"  {message}") if options["verbosity"] > 1 else None,
         )
-        self.stdout.write(self.style.SUCCESS(
-            f"Made {made['leaflets']} synthetic leaflets ({made['versions']} versions), "
-            f"{made['departments']} departments and {made['glossary']} glossary terms "
-            f"in {time.perf_counter() - started:.1f} s."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Made {made['leaflets']} synthetic leaflets ({made['versions']} versions), "
+                f"{made['departments']} departments and {made['glossary']} glossary terms "
+                f"in {time.perf_counter() - started:.1f} s."
+            )
+        )

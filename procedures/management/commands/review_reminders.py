@@ -42,22 +42,35 @@ class Command(BaseCommand):
             lines = []
             for version in versions:
                 state = "OVERDUE since" if version.next_review_due < today else "due"
-                link = site_url.rstrip("/") + reverse("admin:procedures_leafletversion_change", args=[version.pk])
-                lines.append(f"- {version.procedure.title} ({version.procedure.resource_number}, v{version.number}): "
-                             f"review {state} {version.next_review_due:%d %B %Y}\n  {link}")
+                link = site_url.rstrip("/") + reverse(
+                    "admin:procedures_leafletversion_change", args=[version.pk]
+                )
+                lines.append(
+                    f"- {version.procedure.title} ({version.procedure.resource_number}, v{version.number}): "
+                    f"review {state} {version.next_review_due:%d %B %Y}\n  {link}"
+                )
             send_mail(
                 subject=f"{len(versions)} patient leaflet{'s' if len(versions) != 1 else ''} to review",
-                message=(f"Hello {owner.get_full_name() or owner.get_username()},\n\n"
-                         "These leaflets you own need their review. Open each one, then either "
-                         "start a new draft or ask an approver to record a review with no change.\n\n"
-                         + "\n".join(lines) + "\n"),
+                message=(
+                    f"Hello {owner.get_full_name() or owner.get_username()},\n\n"
+                    "These leaflets you own need their review. Open each one, then either "
+                    "start a new draft or ask an approver to record a review with no change.\n\n"
+                    + "\n".join(lines)
+                    + "\n"
+                ),
                 from_email=settings.DEFAULT_FROM_EMAIL,
                 recipient_list=[owner.email],
             )
-            Procedure.objects.filter(pk__in=[v.procedure_id for v in versions]).update(review_reminder_sent_on=today)
+            Procedure.objects.filter(pk__in=[v.procedure_id for v in versions]).update(
+                review_reminder_sent_on=today
+            )
             self.stdout.write(f"Reminded {owner.email} about {len(versions)} leaflet(s).")
         for version in no_owner:
-            self.stdout.write(self.style.WARNING(
-                f"No owner with an email for {version.procedure.title}: review due {version.next_review_due:%d %B %Y}."))
+            self.stdout.write(
+                self.style.WARNING(
+                    f"No owner with an email for {version.procedure.title}: "
+                    f"review due {version.next_review_due:%d %B %Y}."
+                )
+            )
         if not by_owner and not no_owner:
             self.stdout.write("No reminders to send today.")
