@@ -496,9 +496,8 @@ def test_department_details_are_never_live(client, admin_client, published, pdf_
         "/search/?q=nothing-matches-this",
     ):
         assert_clean(client.get(url), expect=MARKERS)
-    for department, words in zip(
-        departments, MARKERS, strict=True
-    ):  # urgent advice, arrival: Markdown, one payload each
+    # Urgent advice and arrival are Markdown: one payload each.
+    for department, words in zip(departments, MARKERS, strict=True):
         assert_clean(client.get(f"/departments/{department.slug}/"), expect=words)
     assert_pdf_clean(client.get("/procedures/kidney-biopsy/leaflet.pdf"), pdf_html, MARKERS)
     # The appointment sheet holds one department: its HTML is checked with every payload by

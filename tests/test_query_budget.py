@@ -71,11 +71,7 @@ def test_public_pages_run_the_same_few_queries_with_1_and_1000_leaflets(client):
     assert with_a_thousand == with_one
     for name, (_rendered, cached) in with_one.items():
         assert cached == 1, name  # the library generation; a search is kept like any page
-
-
-def test_a_thousand_leaflets_are_all_listed(client):
-    synthetic.build(1, departments=1, glossary=1, versions=2)
-    grow_to_a_thousand()
+    # And those few queries did list every one of them (built once: it is the slow part).
     html = client.get(reverse("procedures:list")).content.decode()
     assert html.count('class="card"') == 1000
     department = client.get(reverse("procedures:department", args=["synthetic-unit-001"]))
