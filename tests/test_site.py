@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from procedures.models import Procedure
 from tests.helpers import (
@@ -21,6 +22,13 @@ from tests.helpers import (
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_project_passes_djangos_checks_and_its_migrations_match_the_models():
+    """What `manage.py check` and `makemigrations --check` would say before a deploy: a model
+    changed without its migration would leave the next `migrate` behind the code."""
+    call_command("check", fail_level="WARNING")
+    call_command("makemigrations", check=True, dry_run=True, verbosity=0)
 
 
 def test_every_public_page_answers_with_one_h1_and_a_language(client, library):
