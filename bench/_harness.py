@@ -296,12 +296,12 @@ class Traffic:
         return len(self.latencies)
 
 
-def load(port, path, connections=32, seconds=5.0):
+def load(port, path, connections=32, seconds=5.0, headers=None):
     """`connections` clients asking for `path` for `seconds`, each as fast as it is answered.
 
     Returns (requests, seconds taken, latencies in ms, errors); load_mix() for several kinds
     of request at once."""
-    traffic = Traffic(path, connections, path)
+    traffic = Traffic(path, connections, path, headers)
     taken = load_mix(port, [traffic], seconds)
     return traffic.served, taken, traffic.latencies, traffic.errors
 

@@ -11,8 +11,11 @@ Four answers, measured in one run:
   no more Django work than "ok". Its rate over bare Django's is the most the leaflet could reach.
 - /healthz: "ok" after one `SELECT 1`, through the portal's whole middleware stack.
 - the largest leaflet page (27 KB), served from the page cache by PageCacheMiddleware, which
-  answers before any other middleware runs (procedures/caching.py).
-Targets: leaflet req/s >= 0.9 x bare Django and >= 1.3 x /healthz; leaflet p99 < 50 ms.
+  answers before any other middleware runs (procedures/caching.py), asked for twice: as a
+  browser asks (Accept-Encoding: gzip, so it comes gzipped, 12 KB) and with no Accept-Encoding
+  (the plain 27 KB, as a script or the test client would get it).
+Targets: leaflet req/s >= 0.9 x bare Django and >= 1.3 x /healthz; leaflet p99 < 50 ms, for
+the leaflet as browsers get it; the plain one's ratios are printed beside them.
 Each line also gives the CPU that gunicorn (master and workers) and the load client spent per
 request: on a shared machine they move less than req/s with the neighbours' load.
 
@@ -37,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import REAL_LIBRARY_SLUG, bench_workspace, get, load, summary
 
 TARGET_BARE, TARGET_HEALTHZ, TARGET_P99 = 0.9, 1.3, 50.0
+BROWSER = {"Accept-Encoding": "gzip, deflate, br, zstd"}  # what Chrome and Firefox send
 
 
 def main():
@@ -72,26 +76,42 @@ def main():
         print(f"leaflet page: {leaflet} ({len(body)} bytes, Cache-Control: {headers.get('Cache-Control')})")
         print(
             f"load: {options.connections} connections, {options.seconds:g} s per turn, "
-            f"{options.turns} x (bare, bare 27 KB, healthz, leaflet) after 2 s warm-up each"
+            f"{options.turns} x (bare, bare 27 KB, healthz, leaflet, leaflet plain) after 2 s warm-up each"
         )
 
-        servers = {"bare Django": bare, "bare, 27 KB": same_bytes, "healthz": portal, "leaflet": portal}
-        paths = {"bare Django": "/", "bare, 27 KB": "/", "healthz": "/healthz", "leaflet": leaflet}
+        gzipped = get(portal.port, leaflet, BROWSER)
+        assert gzipped[1].get("Content-Encoding") == "gzip", gzipped[1]
+        print(f"leaflet page as a browser gets it: {len(gzipped[2])} bytes, gzip")
+        servers = {
+            "bare Django": bare,
+            "bare, 27 KB": same_bytes,
+            "healthz": portal,
+            "leaflet": portal,
+            "leaflet, plain": portal,
+        }
+        paths = {
+            "bare Django": "/",
+            "bare, 27 KB": "/",
+            "healthz": "/healthz",
+            "leaflet": leaflet,
+            "leaflet, plain": leaflet,
+        }
+        asks = {"leaflet": BROWSER}
         for name, server in servers.items():  # every worker warm, the leaflet in each one's cache
-            load(server.port, paths[name], options.connections, 2)
+            load(server.port, paths[name], options.connections, 2, asks.get(name))
         results = {name: Totals() for name in servers}
         for _ in range(options.turns):
             for name, server in servers.items():
-                results[name].add(server, paths[name], options.connections, options.seconds)
+                results[name].add(server, paths[name], options.connections, options.seconds, asks.get(name))
 
         print(
-            f"{'page':12} {'requests':>9} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+            f"{'page':14} {'requests':>9} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
             f"{'errors':>6} {'server CPU us/req':>18} {'client CPU us/req':>18}"
         )
         for name, total in results.items():
             figures = summary(total.latencies)
             print(
-                f"{name:12} {total.requests:9d} {total.rate:8.0f} {figures['p50']:7.1f} "
+                f"{name:14} {total.requests:9d} {total.rate:8.0f} {figures['p50']:7.1f} "
                 f"{figures['p95']:7.1f} {figures['p99']:7.1f} {total.errors:6d} "
                 f"{total.server_cpu_us:18.0f} {total.client_cpu_us:18.0f}"
             )
@@ -108,12 +128,19 @@ def main():
             f"(target >= {TARGET_HEALTHZ}: {met(to_healthz >= TARGET_HEALTHZ)})"
         )
         print(f"leaflet p99 {p99:.1f} ms (target < {TARGET_P99:g} ms: {met(p99 < TARGET_P99)})")
+        plain = results["leaflet, plain"].rate
+        print(
+            "the plain 27 KB leaflet (no Accept-Encoding): "
+            f"/bare Django {plain / results['bare Django'].rate:.2f}, "
+            f"/healthz {plain / results['healthz'].rate:.2f}, "
+            f"p99 {summary(results['leaflet, plain'].latencies)['p99']:.1f} ms"
+        )
         ceiling = results["bare, 27 KB"].rate / results["bare Django"].rate
         print(
             "for comparison: bare Django sending the leaflet's bytes and headers / bare Django: "
             f"{ceiling:.2f} "
             f"(what the 27 KB and the headers cost gunicorn and the client alone); "
-            f"leaflet / that: {leaflet_rate / results['bare, 27 KB'].rate:.2f} "
+            f"plain leaflet / that: {plain / results['bare, 27 KB'].rate:.2f} "
             "(what the portal's own work costs)"
         )
         cpu = {name: total.server_cpu_us for name, total in results.items()}
@@ -134,9 +161,9 @@ class Totals:
         self.requests, self.seconds, self.latencies, self.errors = 0, 0.0, [], 0
         self.server_cpu, self.client_cpu = 0.0, 0.0
 
-    def add(self, server, path, connections, seconds):
+    def add(self, server, path, connections, seconds, headers=None):
         server_before, client_before = server.cpu_seconds(), time.process_time()
-        requests, taken, latencies, errors = load(server.port, path, connections, seconds)
+        requests, taken, latencies, errors = load(server.port, path, connections, seconds, headers)
         self.server_cpu += server.cpu_seconds() - server_before
         self.client_cpu += time.process_time() - client_before
         self.requests += requests

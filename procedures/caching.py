@@ -83,6 +83,13 @@ middleware or, when the page is not stored, from public_page(). Last-Modified is
 `public, max-age=PUBLIC_PAGE_MAX_AGE, stale-while-revalidate=…, stale-if-error=…`: a CDN may
 keep a page that long after a change, so keep the max-age short.
 
+Compressed: a stored page is kept gzipped as well (made once, when it is stored) and sent so
+to a browser that says it accepts gzip, which every browser does: a phone on a slow network
+gets the largest leaflet in 12 KB instead of 27 KB, and the worker spends less time writing it.
+Both forms say `Vary: Accept-Encoding`, and the gzipped one has the weak form of the ETag, as
+Django's GZipMiddleware gives it. Only pages that are the same for everyone are stored, so no
+compressed body ever holds a secret beside text someone else chose (the BREACH attack).
+
 Usage counts: a page served from the cache counts as the rendered one did. The view's marks
 (procedures/usage.py) are stored with the page, and PageCacheMiddleware, which every answer
 leaves through, calls usage.count() for each one, which costs no SQL (counts are written in
@@ -102,10 +109,12 @@ Never stored, never marked public
 import functools
 import hashlib
 import logging
+import re
 import uuid
 from datetime import UTC, datetime, time, timedelta
 from time import monotonic
 from time import time as wall_clock
+from typing import NamedTuple
 
 import django
 from django.conf import settings
@@ -125,6 +134,7 @@ from django.utils.cache import (
 )
 from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date, parse_http_date, quote_etag
+from django.utils.text import compress_string
 from django.utils.translation import get_language, get_language_from_path, get_language_from_request
 
 from . import usage
@@ -403,7 +413,7 @@ def _vary(response):
     return {v.strip().lower() for v in response.get("Vary", "").split(",") if v.strip()}
 
 
-def _mark_public(response, etag, last_modified):
+def _mark_public(response, etag, last_modified, stored=False):
     response["ETag"] = etag
     response["Last-Modified"] = _http_date(last_modified)
     response["Cache-Control"] = (
@@ -411,6 +421,8 @@ def _mark_public(response, etag, last_modified):
         f"stale-while-revalidate={settings.PUBLIC_PAGE_STALE_WHILE_REVALIDATE}, "
         f"stale-if-error={settings.PUBLIC_PAGE_STALE_IF_ERROR}"
     )
+    if stored:  # a stored page is sent gzipped to browsers that accept it (_store)
+        patch_vary_headers(response, ("Accept-Encoding",))
 
 
 _http_date = functools.lru_cache(maxsize=16)(http_date)
@@ -465,7 +477,9 @@ class PageCacheMiddleware:
             response = self.get_response(request)
             key = getattr(response, "page_cache_key", None)
             if key and _storable(response):
-                _store(key, response)
+                stored = _store(key, response)
+                if stored.gzipped is not None and _accepts_gzip(request):
+                    _send_gzipped(response, stored.gzipped)
         # Every answer leaves here, from the cache or made below, so this is the one place
         # that counts what it was (procedures/usage.py: only answers a view marked count).
         usage.count(request, response)
@@ -487,14 +501,56 @@ class PageCacheMiddleware:
             return None  # not our host name: the stack below answers 400
 
 
+class StoredPage(NamedTuple):
+    """A page as the cache keeps it."""
+
+    content: bytes
+    gzipped: bytes | None  # None: too short to be worth it
+    headers: object  # Django's ResponseHeaders: each was checked when it was set
+    by_language: bool  # varies by the browser's language (only the English home page does)
+    marks: tuple  # what the page counts as (procedures/usage.py)
+
+
+# Below this a gzipped page saves less than the headers that say so cost.
+GZIP_AT_LEAST = 860
+_ACCEPTS_GZIP = re.compile(r"\bgzip\b")  # as django.middleware.gzip reads Accept-Encoding
+
+
 def _store(key, response):
-    """Kept: the body, the headers (Django's own object: each was checked when it was set,
-    and a page from the cache needs no second check), and whether the page varies by the
-    browser's language (only the English home page does: see _from_store), and what the
-    page counts as (procedures/usage.py), so a page from the cache is counted like one made."""
-    cache_write(
-        key, (response.content, response.headers, "accept-language" in _vary(response), usage.marks(response))
+    """Kept: the body, plain and gzipped, and the headers (Django's own object: a page from the
+    cache needs no second check), whether the page varies by the browser's language (see
+    _from_store) and what it counts as, so a page from the cache is counted like one made.
+    Returns what was stored."""
+    content = response.content
+    stored = StoredPage(
+        content,
+        compress_string(content) if len(content) >= GZIP_AT_LEAST else None,
+        response.headers,
+        "accept-language" in _vary(response),
+        usage.marks(response),
     )
+    cache_write(key, stored)
+    return stored
+
+
+def _accepts_gzip(request):
+    return _ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")) is not None
+
+
+def _send_gzipped(response, gzipped):
+    """The stored page's gzipped body in `response`, with the headers that say so."""
+    response.content = gzipped
+    response["Content-Length"] = str(len(gzipped))
+    response["Content-Encoding"] = "gzip"
+    _weaken_etag(response)
+
+
+def _weaken_etag(response):
+    # The compressed bytes differ from the plain ones, so the ETag must not claim they are the
+    # same (RFC 9110 8.8.1); If-None-Match compares weakly, so either form still gets a 304.
+    etag = response.get("ETag", "")
+    if etag and not etag.startswith("W/"):
+        response["ETag"] = f"W/{etag}"
 
 
 def _storable(response):
@@ -513,7 +569,8 @@ def _from_store(request, stored):
     None sends the request on down the stack: a browser that prefers another language, on
     the English home page, which sends it there (views.in_preferred_language), and a failed
     precondition (If-Match), which public_page() answers."""
-    content, headers, by_language, marks = stored
+    content, gzipped, headers, by_language, marks = stored
+    gzip = gzipped is not None and _accepts_gzip(request)
     if by_language and get_language_from_request(request) != settings.LANGUAGE_CODE:
         return None
     answer = None
@@ -525,6 +582,8 @@ def _from_store(request, stored):
         response = HttpResponse(content)
         response.headers = headers  # unpickled for this request alone: nobody else holds it
         response.usage = marks
+        if gzip:
+            _send_gzipped(response, gzipped)
         return response
     if answer.status_code != 304:
         return None
@@ -533,6 +592,8 @@ def _from_store(request, stored):
     for header, value in headers.items():
         if header != "Content-Type":
             not_modified[header] = "0" if header == "Content-Length" else value
+    if gzip:
+        _weaken_etag(not_modified)
     return not_modified
 
 
@@ -564,7 +625,7 @@ def public_page(view=None, *, store=True):
         )
         if not_modified is not None:
             if not_modified.status_code == 304:
-                _mark_public(not_modified, etag, last_modified)
+                _mark_public(not_modified, etag, last_modified, stored=store)
             return not_modified
 
         response = _render(view, request, *args, **kwargs)
@@ -574,7 +635,7 @@ def public_page(view=None, *, store=True):
         if not _shareable(request, response):
             _mark_private(response)
             return response
-        _mark_public(response, etag, last_modified)
+        _mark_public(response, etag, last_modified, stored=store)
         if store:
             response.page_cache_key = f"page:{digest}"
         return response

@@ -1,6 +1,7 @@
 """The page cache and HTTP caching: what patients get is never stale after a change, drafts
 and per-person pages are never kept, and browsers and CDNs may keep the public pages."""
 
+import gzip
 import pickle
 
 import pytest
@@ -38,8 +39,7 @@ def cached_pages():
     bodies = []
     for key, value in cache._cache.items():
         if ":page:" in key:
-            content, _headers, _varies_by_language, _usage_marks = pickle.loads(value)
-            bodies.append(content.decode())
+            bodies.append(pickle.loads(value).content.decode())
     return bodies
 
 
@@ -413,6 +413,43 @@ def test_a_304_from_the_cache_has_the_headers_of_one_made_by_the_whole_stack(cli
     stale = client.get(leaflet_url(published), HTTP_IF_NONE_MATCH='"not-this-one"')
     assert stale.status_code == 200 and not made_by_the_whole_stack(stale)
     assert "Plain words about" in stale.content.decode()
+
+
+def test_a_browser_that_accepts_gzip_gets_the_stored_page_gzipped(client, published):
+    """Every browser sends Accept-Encoding: gzip; a phone on a slow line gets the page in a
+    fraction of the bytes, and a shared cache keeps the two forms apart (Vary)."""
+    url = leaflet_url(published)
+    browser = {"HTTP_ACCEPT_ENCODING": "gzip, deflate, br, zstd"}
+    made = client.get(url, **browser)  # rendered, stored, and sent gzipped
+    served = client.get(url, **browser)
+    plain = client.get(url)
+    assert made_by_the_whole_stack(made) and not made_by_the_whole_stack(served)
+    assert "Content-Encoding" not in plain and "Plain words about" in plain.content.decode()
+    for answer in (made, served):
+        assert answer["Content-Encoding"] == "gzip"
+        assert gzip.decompress(answer.content) == plain.content
+        assert int(answer["Content-Length"]) == len(answer.content) < len(plain.content) / 2
+        assert answer["ETag"] == f"W/{plain['ETag']}"  # other bytes: not the same strong ETag
+        # The other headers are the plain page's, CSP and security headers included.
+        changed = {"Content-Encoding", "Content-Length", "ETag"}
+        assert {k: v for k, v in answer.headers.items() if k not in changed} == {
+            k: v for k, v in plain.headers.items() if k not in changed
+        }
+    assert "accept-encoding" in caching._vary(plain) and "accept-encoding" in caching._vary(served)
+
+    # Revalidating with either ETag costs no body.
+    for etag in (served["ETag"], plain["ETag"]):
+        again = client.get(url, HTTP_IF_NONE_MATCH=etag, **browser)
+        assert again.status_code == 304 and again.content == b"" and again["ETag"] == served["ETag"]
+
+
+def test_gzip_is_only_for_browsers_that_ask_for_it(client, published):
+    url = leaflet_url(published)
+    client.get(url)
+    for accepts in ("", "identity", "br", "deflate"):
+        answer = client.get(url, HTTP_ACCEPT_ENCODING=accepts)
+        assert "Content-Encoding" not in answer, accepts
+        assert "Plain words about" in answer.content.decode()
 
 
 def test_head_gets_the_stored_headers_and_no_body(client, published):
