@@ -277,6 +277,10 @@ OUTAGE_CONTACTS_FILE = Path(
     os.environ.get("IR_OUTAGE_CONTACTS_FILE", BASE_DIR / "var" / "outage-contacts.json")
 )
 
+# Lock files for work that only so many workers on this machine may do at once (new searches:
+# procedures/throttle.py). On local disk, one folder per machine.
+LOCK_DIR = Path(os.environ.get("IR_LOCK_DIR", BASE_DIR / "var" / "locks"))
+
 # Which request header holds the client's address, for feedback flood control (hashed, never
 # stored) and the admin sign-in lockout. Behind a proxy, set it to the header the proxy sets,
 # for example HTTP_X_REAL_IP: otherwise every visitor seems to come from the proxy.

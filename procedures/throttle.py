@@ -1,6 +1,10 @@
 """Flood control for what patients can do without an account that costs the site something:
 leaving feedback, and searches that are not in the cache yet.
 
+`a_free_place(purpose, places)` is the other half, for searches: it says whether one of a few
+places on this machine is free for the work, so that however many addresses a flood comes from,
+at most that many workers are searching and the rest are free to serve leaflets.
+
 `too_many(request, purpose, per_client, site_wide)` counts this request and says whether
 the client, or the whole site, has gone over its limit for the hour. The counts are rows in
 the database (RequestCount), so all worker processes and app servers share them: a limit of
@@ -12,7 +16,9 @@ share: a client (or the site) already at its limit is refused after one read, wi
 written, so its refused requests neither wait for the disk nor count towards the site's.
 """
 
+import contextlib
 import datetime
+import fcntl
 import functools
 import hashlib
 
@@ -42,6 +48,30 @@ def too_many(request, purpose, per_client, site_wide):
         RequestCount.objects.filter(window__lt=window - WINDOW).delete()
     # Two requests may both have read a count just under the limit: the new counts decide.
     return any(counts[key] > limit for key, limit in limits.items())
+
+
+@contextlib.contextmanager
+def a_free_place(purpose, places):
+    """True inside the block when one of `places` places for `purpose` was free and is now
+    held; False when all are taken. The caller refuses rather than waits, so a flood never
+    holds more than `places` worker processes of this machine. Each place is an exclusive lock
+    on a file (flock), which every process on the machine sees and the kernel lets go of when
+    the block ends or its process dies, so nothing can be left locked."""
+    folder = settings.LOCK_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    for number in range(places):
+        handle = open(folder / f"{purpose}-{number}.lock", "ab")  # noqa: SIM115 (held below)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        try:
+            yield True
+        finally:
+            handle.close()  # closing the file lets go of its lock
+        return
+    yield False
 
 
 def seconds_left():

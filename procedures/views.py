@@ -43,6 +43,10 @@ SEARCH_MAX_LENGTH = 200
 # search someone has made before is served from the cache and never counts.
 SEARCH_PER_CLIENT_PER_HOUR = 100
 SEARCH_SITE_WIDE_PER_HOUR = 20_000
+# New searches one machine makes at once. A new search takes a worker for 10 to 70 ms; more at
+# once than this get "Search is busy, try again in a moment" at once, so a flood from many
+# addresses leaves the other workers to serve leaflets. Searches made before are not limited.
+SEARCHES_AT_ONCE = 1
 
 
 def _current_version(slug):
@@ -303,10 +307,15 @@ def search(request):
         found = caching.cache_read(key)
         if found is None:
             # Only a search nobody has made in this library generation reaches the database,
-            # so only those count towards the limit; a patient repeating one never does.
-            if throttle.too_many(request, "search", SEARCH_PER_CLIENT_PER_HOUR, SEARCH_SITE_WIDE_PER_HOUR):
-                return _searching_paused(request)
-            found = _search(query)
+            # so only those count towards the limits; a patient repeating one never does.
+            with throttle.a_free_place("search", SEARCHES_AT_ONCE) as free:
+                if not free:
+                    return _searching_paused(request, right_now=True)
+                if throttle.too_many(
+                    request, "search", SEARCH_PER_CLIENT_PER_HOUR, SEARCH_SITE_WIDE_PER_HOUR
+                ):
+                    return _searching_paused(request)
+                found = _search(query)
             caching.cache_write(key, found)
     nothing_found = bool(query) and not found["results"]
     return render(
@@ -330,24 +339,29 @@ def _search(query):
     }
 
 
-def _searching_paused(request):
-    """Too many new searches from one address (or from everyone) this hour: a calm page with
-    the ways that still work (the A to Z list, searches made before, the phone numbers).
+def _searching_paused(request, right_now=False):
+    """Too many new searches from one address (or from everyone) this hour, or `right_now`
+    on this machine: a calm page with the ways that still work (the A to Z list, searches made
+    before, the phone numbers).
 
     A flood is answered with it again and again, so it is made once for each language and
     library generation and kept, without the query (caching.kept_key): a refused search then
     costs a read of the counts and of the cache, not a page to render."""
-    key = caching.kept_key(request, "search-paused")
+    key = caching.kept_key(request, "search-busy-now" if right_now else "search-paused")
     page = caching.cache_read(key)
     if page is None:
         page = loader.render_to_string(
             "procedures/search_paused.html",
-            {"departments": Department.objects.all(), "language_links_to": request.path},
+            {
+                "departments": Department.objects.all(),
+                "language_links_to": request.path,
+                "right_now": right_now,
+            },
             request,
         )
         caching.cache_write(key, page)
     response = HttpResponse(page, status=429)
-    response["Retry-After"] = str(throttle.seconds_left())
+    response["Retry-After"] = "5" if right_now else str(throttle.seconds_left())
     return response
 
 

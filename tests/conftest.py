@@ -52,6 +52,7 @@ def _isolated_files(settings, tmp_path):
     # Uploads and the outage contacts file go to a temporary folder, never the repo.
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.OUTAGE_CONTACTS_FILE = tmp_path / "var" / "outage-contacts.json"
+    settings.LOCK_DIR = tmp_path / "var" / "locks"
     # Usage counts are written once a minute from inside a request; a test that counts them
     # writes them itself (usage.flush()), so no test's query count depends on its speed.
     settings.USAGE_FLUSH_SECONDS = 24 * 60 * 60

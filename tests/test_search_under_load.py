@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from procedures import views, workflow
-from procedures.models import Department, Procedure
+from procedures import throttle, views, workflow
+from procedures.models import Department, Procedure, RequestCount
 from tests.test_caching import cached_pages
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +102,25 @@ def test_one_address_flooding_leaves_the_site_limit_to_everyone_else(client, pub
     for n, address in enumerate(("192.0.2.2", "192.0.2.3", "192.0.2.4")):
         assert search(client, f"patient {n}", REMOTE_ADDR=address)[0].status_code == 200
     assert search(client, "one too many", REMOTE_ADDR="192.0.2.5")[0].status_code == 429
+
+
+def test_new_searches_beyond_the_places_free_on_this_machine_are_refused_at_once(
+    client, published, department
+):
+    """A flood from thousands of addresses stays under every address's limit; what keeps the
+    leaflets fast then is that only SEARCHES_AT_ONCE workers search at a time. Here another
+    worker holds the one place (the same lock file, held from this thread)."""
+    assert search(client, "kidney")[0].status_code == 200  # made before: kept
+    with throttle.a_free_place("search", views.SEARCHES_AT_ONCE) as held:
+        assert held
+        busy, searched = search(client, "needle", REMOTE_ADDR="192.0.2.60")
+        assert busy.status_code == 429 and not searched
+        page = busy.content.decode()
+        assert "Search is busy" in page and "searching at this moment" in page
+        assert "01632 960 555" in page and int(busy["Retry-After"]) <= 5
+        # A search made before needs no place; nor was the refused one counted for the hour.
+        assert "Kidney biopsy" in search(client, "Kidney")[0].content.decode()
+        assert RequestCount.objects.get(key="search:site").count == 1  # "kidney" alone
+    # The place is free again as soon as the other search ends.
+    assert search(client, "needle", REMOTE_ADDR="192.0.2.60")[0].status_code == 200
+    assert RequestCount.objects.get(key="search:site").count == 2
