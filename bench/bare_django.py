@@ -6,7 +6,7 @@ workers, same port setup), so the two differ only in what Django does for each r
 
 With BARE_PAGE naming a JSON file ({"headers": {...}, "body": "..."}), the view answers with
 that body and those headers instead: the leaflet page's own bytes, so that the difference
-between it and the portal is only the work Django does, not the 27 KB and the dozen headers
+between it and the portal is only the work Django does, not the leaflet's bytes and the dozen headers
 that gunicorn and the load client handle for the leaflet page and not for "ok".
 """
 

@@ -6,8 +6,8 @@ as sent and compressed.
 Production static files (collectstatic with hashed names; WhiteNoise's own .gz and .br files)
 in a temporary folder, the real library from content/ in a throwaway SQLite database, and
 requests through Django's test Client. WhiteNoise compresses static files ahead of time; the
-HTML is compressed by the proxy or CDN in front (gzip level 6 here, what nginx and most CDNs
-use by default). Budget: HTML + CSS + JS <= 100 KB before compression.
+page cache keeps each page gzipped (level 6, as here) and sends that to browsers that accept
+it (procedures/caching.py). Budget: HTML + CSS + JS <= 100 KB before compression.
 """
 
 import gzip
@@ -46,7 +46,7 @@ def main():
         scripts = re.findall(r'<script[^>]*src="([^"]+)"', text)
         print(f"largest leaflet: {url} ({largest.procedure.resource_number} v{largest.number})")
         print(f"{'file':44} {'bytes':>8} {'gzip':>7} {'brotli':>7}  served as")
-        rows = [("HTML " + url, html, gzip.compress(html, 6), brotli.compress(html), "gzip by the proxy")]
+        rows = [("HTML " + url, html, gzip.compress(html, 6), brotli.compress(html), "gzip, page cache")]
         for asset in stylesheets + scripts:
             response = client.get(asset)
             body = b"".join(response.streaming_content)
