@@ -85,7 +85,7 @@ keep a page that long after a change, so keep the max-age short.
 
 Compressed: a stored page is kept gzipped as well (made once, when it is stored) and sent so
 to a browser that says it accepts gzip, which every browser does: a phone on a slow network
-gets the largest leaflet in 12 KB instead of 27 KB, and the worker spends less time writing it.
+gets the largest leaflet in about 11 KB instead of 37 KB, and the worker spends less time writing it.
 Both forms say `Vary: Accept-Encoding`, and the gzipped one has the weak form of the ETag, as
 Django's GZipMiddleware gives it. Only pages that are the same for everyone are stored, so no
 compressed body ever holds a secret beside text someone else chose (the BREACH attack).

@@ -21,12 +21,15 @@ import datetime
 import fcntl
 import functools
 import hashlib
+import logging
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
 from .models import RequestCount
+
+logger = logging.getLogger(__name__)
 
 WINDOW = datetime.timedelta(hours=1)
 # What one too_many() call runs at most: the read, the count, and in a new window the
@@ -56,11 +59,19 @@ def a_free_place(purpose, places):
     held; False when all are taken. The caller refuses rather than waits, so a flood never
     holds more than `places` worker processes of this machine. Each place is an exclusive lock
     on a file (flock), which every process on the machine sees and the kernel lets go of when
-    the block ends or its process dies, so nothing can be left locked."""
+    the block ends or its process dies, so nothing can be left locked.
+
+    A folder that cannot be written (a read-only deploy) must not take search down: the place
+    is then given, and the log says why the limit is not working."""
     folder = settings.LOCK_DIR
-    folder.mkdir(parents=True, exist_ok=True)
     for number in range(places):
-        handle = open(folder / f"{purpose}-{number}.lock", "ab")  # noqa: SIM115 (held below)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            handle = open(folder / f"{purpose}-{number}.lock", "ab")  # noqa: SIM115 (held below)
+        except OSError:
+            logger.warning("No lock files in %s: %s is not limited to %s at once", folder, purpose, places)
+            yield True
+            return
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -124,3 +124,11 @@ def test_new_searches_beyond_the_places_free_on_this_machine_are_refused_at_once
     # The place is free again as soon as the other search ends.
     assert search(client, "needle", REMOTE_ADDR="192.0.2.60")[0].status_code == 200
     assert RequestCount.objects.get(key="search:site").count == 2
+
+
+def test_a_lock_folder_that_cannot_be_made_leaves_search_working(client, published, settings, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    settings.LOCK_DIR = blocker / "locks"
+    found, searched = search(client, "kidney")
+    assert found.status_code == 200 and searched
