@@ -65,13 +65,32 @@ failed If-Match, and any request when the database cannot be read (the 503 page 
 below). A plain-HTTP request where HTTPS is required finds nothing (pages are only made after
 SecurityMiddleware's redirect) and is redirected below; so is a Host header that is not ours,
 refused below with a 400. What still runs on a hit: Django's WSGI handler (request object,
-request_started and request_finished signals), the key (one SHA-256), one cache read, and the
-library token (usually kept; see above).
+request_started and request_finished signals), the key (one SHA-256), one cache read (and
+unpickling what it holds), and the library token (usually kept; see above).
+
+Earlier still: StoredPageFront
+------------------------------
+Even that is more than a bare Django view costs, so `ir_portal/wsgi.py` puts `StoredPageFront`
+in front of Django's WSGI handler. Each process keeps the pages it has recently stored or read
+from the cache ready in memory (READY_PAGES of them, least recently served dropped first) in
+the form Django's handler would send them: the status, the list of headers and the bytes,
+plain and gzipped. A GET that is not conditional, for a page kept ready, is answered there
+with no Django request cycle at all: the same checks as above (not personal, not a static
+file, the English home page only for a browser that wants English), the same key, and the
+headers and bytes the same page has from PageCacheMiddleware. It answers only while the
+library token it keeps is fresh (`kept_library_state`): the request that finds it
+STATE_MEMO_SECONDS old goes to Django, which reads it again (and answers the 503 page if the
+database is down), so the front never serves a page longer after a change than the
+middleware would. A page kept ready needs no purging for the same reason as the cache: its key
+changes with whatever the page depends on. Everything else (HEAD, conditional requests, pages
+not kept ready, anything personal) goes to Django unchanged. The test client and the tests'
+live server call Django's handler directly: tests/test_caching.py calls the front itself.
 
 Where a public page is served: every answer to a public page leaves through the one `return`
 of `PageCacheMiddleware.__call__`, from the cache (the miss branch not taken) or made by
-public_page() below (marked with `page_cache_key` when it is to be stored). Anything that must
-happen once per page served, such as counting views, belongs just before that return.
+public_page() below (marked with `page_cache_key` when it is to be stored), or through
+StoredPageFront's, from memory. Anything that must happen once per page served, such as
+counting views, belongs just before those two returns.
 
 Search results (`search_key`) are kept under (the normalised query, the page's language, the
 library generation), as pages are; the search page itself is stored like any public page.
@@ -110,6 +129,7 @@ import functools
 import hashlib
 import logging
 import re
+import threading
 import uuid
 from datetime import UTC, datetime, time, timedelta
 from time import monotonic
@@ -121,10 +141,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.exception import response_for_exception
+from django.core.handlers.wsgi import WSGIRequest
 from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connection, connections, transaction
 from django.dispatch import receiver
 from django.http import Http404, HttpResponse, HttpResponseNotModified
+from django.http.response import ResponseHeaders
 from django.utils import timezone
 from django.utils.cache import (
     add_never_cache_headers,
@@ -177,6 +199,17 @@ def library_state():
     # library_changed() forgot it: stale for STATE_MEMO_SECONDS at most, as for other processes.
     _memo = (now, state)
     return state
+
+
+def kept_library_state():
+    """The (token, changed_at) this process keeps, while it is fresh; None when knowing it
+    would take a query. For StoredPageFront, which answers only what it knows without the
+    database. Never set inside a transaction (library_state), so a test's rolled-back
+    transaction never leaves it one to use."""
+    memo = _memo
+    if memo is not None and monotonic() - memo[0] < STATE_MEMO_SECONDS:
+        return memo[1]
+    return None
 
 
 def forget_library_state():
@@ -369,6 +402,8 @@ def _settings_variant():
 @receiver(setting_changed)
 def _forget_settings_variant(**kwargs):
     _settings_variant.cache_clear()
+    _not_pages.cache_clear()
+    forget_ready_pages()  # made with the settings before
 
 
 def _last_modified(changed_at, today):
@@ -464,14 +499,12 @@ class PageCacheMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        # WhiteNoise's files and uploaded pictures are never pages: not looked up.
-        self.not_pages = tuple(
-            url for url in (settings.STATIC_URL, settings.MEDIA_URL) if url.startswith("/")
-        )
 
     def __call__(self, request):
         key = self.key(request) if self.may_serve(request) else None
         stored = cache_read(key) if key else None
+        if stored is not None:
+            _keep_ready(key, stored)  # before _from_store, which gives away its headers
         response = _from_store(request, stored) if stored is not None else None
         if response is None:
             response = self.get_response(request)
@@ -486,7 +519,7 @@ class PageCacheMiddleware:
         return response
 
     def may_serve(self, request):
-        return not (_is_personal(request) or request.path_info.startswith(self.not_pages))
+        return _may_serve(request)
 
     @staticmethod
     def key(request):
@@ -494,11 +527,27 @@ class PageCacheMiddleware:
         cannot be known before the rest of the stack has run."""
         try:
             token, _, today = page_state(request)
-            return f"page:{page_digest(request, token, today, _language_of_address(request))}"
         except DatabaseError:
             return None  # the database is down: the stack below answers with the 503 page
-        except DisallowedHost:
-            return None  # not our host name: the stack below answers 400
+        return _page_key(request, token, today)
+
+
+def _page_key(request, token, today):
+    try:
+        return f"page:{page_digest(request, token, today, _language_of_address(request))}"
+    except DisallowedHost:
+        return None  # not our host name: the stack below answers 400
+
+
+def _may_serve(request):
+    """Whether a page for this request may come from the cache (see the module docstring)."""
+    return not (_is_personal(request) or request.path_info.startswith(_not_pages()))
+
+
+@functools.cache
+def _not_pages():
+    # WhiteNoise's files and uploaded pictures are never pages: not looked up.
+    return tuple(url for url in (settings.STATIC_URL, settings.MEDIA_URL) if url.startswith("/"))
 
 
 class StoredPage(NamedTuple):
@@ -530,6 +579,7 @@ def _store(key, response):
         usage.marks(response),
     )
     cache_write(key, stored)
+    _keep_ready(key, stored)
     return stored
 
 
@@ -595,6 +645,107 @@ def _from_store(request, stored):
     if gzip:
         _weaken_etag(not_modified)
     return not_modified
+
+
+# -- earlier still: pages kept ready in each process ----------------------------------------
+
+
+class StoredPageFront:
+    """The WSGI application in front of Django's (ir_portal/wsgi.py): a plain GET for a page
+    this process has served from the page cache or stored is answered here, from memory, as
+    ready WSGI headers and bytes (see "Earlier still" in the module docstring). Anything else
+    goes to Django, and so to PageCacheMiddleware, as before."""
+
+    def __init__(self, application):
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        request, page = self.ready_page(environ)
+        if page is None:
+            return self.application(environ, start_response)
+        headers, body = page.gzipped if page.gzipped and _accepts_gzip(request) else page.plain
+        usage.count_page(request, page.marks)  # as PageCacheMiddleware counts the same page
+        # A copy: a WSGI server may add to the list it is given (wsgiref adds Date and Server).
+        start_response("200 OK", list(headers))
+        return [body]
+
+    @staticmethod
+    def ready_page(environ):
+        """(request, ReadyPage) for a request this front answers, else (None, None)."""
+        # Conditional requests (a 304 or a failed If-Match) and HEAD are PageCacheMiddleware's.
+        if environ.get("REQUEST_METHOD") != "GET" or not CONDITIONAL_HEADERS.isdisjoint(environ):
+            return None, None
+        # Only what is known without the database: Django's stack reads the token when this
+        # process's copy is STATE_MEMO_SECONDS old, and answers if the database is down.
+        state = kept_library_state()
+        if state is None:
+            return None, None
+        request = WSGIRequest(environ)
+        if not _may_serve(request):
+            return None, None
+        page = _ready_page(_page_key(request, state[0], _today()))
+        if page is None or (
+            page.by_language and get_language_from_request(request) != settings.LANGUAGE_CODE
+        ):
+            return None, None  # the English home page for a browser that prefers another language
+        return request, page
+
+
+class ReadyPage(NamedTuple):
+    """A stored page as StoredPageFront sends it: (WSGI headers, body), plain and gzipped."""
+
+    plain: tuple
+    gzipped: tuple | None
+    by_language: bool
+    marks: tuple
+
+
+# Pages each process keeps ready, the least recently served dropped first: about 50 KB each
+# for the largest leaflet (plain and gzipped), so at most about 13 MB a worker.
+READY_PAGES = 256
+_ready = {}  # page key -> ReadyPage, least recently served first
+_ready_lock = threading.Lock()  # gthread workers: one thread's reordering is not another's
+
+
+def _keep_ready(key, stored):
+    """Keep a page that was just stored or read from the cache ready for StoredPageFront.
+    Its key names everything the page depends on, so it needs no purging: after a publish
+    or at midnight nobody asks for that key again and it is dropped in its turn."""
+    if key in _ready:
+        return
+    page = ReadyPage(
+        _wsgi_form(stored, gzip=False),
+        _wsgi_form(stored, gzip=True) if stored.gzipped is not None else None,
+        stored.by_language,
+        stored.marks,
+    )
+    with _ready_lock:
+        _ready[key] = page
+        while len(_ready) > READY_PAGES:
+            del _ready[next(iter(_ready))]
+
+
+def _ready_page(key):
+    with _ready_lock:
+        page = _ready.pop(key, None)
+        if page is not None:
+            _ready[key] = page  # now the most recently served
+    return page
+
+
+def _wsgi_form(stored, gzip):
+    """The headers and body Django's WSGI handler sends for this stored page from the cache."""
+    response = HttpResponse(stored.content)
+    response.headers = ResponseHeaders(stored.headers)  # a copy: the stored ones are not ours
+    if gzip:
+        _send_gzipped(response, stored.gzipped)
+    return list(response.items()), response.content
+
+
+def forget_ready_pages():
+    """Drop every page this process keeps ready (tests clear it with the cache)."""
+    with _ready_lock:
+        _ready.clear()
 
 
 # -- the decorators ------------------------------------------------------------------------

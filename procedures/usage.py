@@ -6,10 +6,12 @@ number per (version, day, kind), in UsageCount, shown on the review dashboard.
 
 How a page is counted
 ---------------------
-A view says what its answer counts as with `mark(response, kind, versions)`. `count(request,
-response)` is the one function that counts, and one place calls it:
-procedures/caching.PageCacheMiddleware, which every answer leaves through, whether it was
-served from the page cache (the marks are stored with the cached page) or just made.
+A view says what its answer counts as with `mark(response, kind, versions)`. `count_page()`
+is the one function that counts, and two places call it, which between them see every answer
+(procedures/caching.py): PageCacheMiddleware, which every answer from Django leaves through,
+whether it was served from the page cache (the marks are stored with the cached page) or just
+made (through `count(request, response)`), and StoredPageFront, which answers pages it keeps
+ready before Django runs.
 
 Answers not counted: anything but a 200, HEAD requests, robots that say so in their
 User-Agent, and pages a browser or CDN shows from its own copy (a 304, or no request at all),
@@ -68,9 +70,15 @@ def marks(response):
 
 def count(request, response):
     """Count one answer, if it is marked and reached a person. In memory: see the module."""
+    if response.status_code == 200:
+        count_page(request, marks(response))
+
+
+def count_page(request, usage):
+    """Count a 200 answer that counts as `usage` (marks()): for StoredPageFront, which sends a
+    stored page without making a response object."""
     global _first_pending_at
-    usage = getattr(response, "usage", None)
-    if not usage or response.status_code != 200 or request.method not in ("GET", "POST"):
+    if not usage or request.method not in ("GET", "POST"):
         return
     if ROBOTS.search(request.META.get("HTTP_USER_AGENT", "")):
         return

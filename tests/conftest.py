@@ -83,9 +83,10 @@ def _empty_cache():
     from django.core.cache import cache
 
     from procedures import usage
-    from procedures.caching import forget_library_state
+    from procedures.caching import forget_library_state, forget_ready_pages
 
     cache.clear()
+    forget_ready_pages()  # the pages each process keeps ready (StoredPageFront)
     forget_library_state()  # the library token each process keeps between requests
     usage.forget()  # usage counts not yet written name versions of another test's database
     yield

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
+from django.core.signals import request_started
 from django.db import transaction
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
@@ -499,3 +500,114 @@ def test_changed_header_settings_reach_pages_already_stored(client, published, s
     changed = Client().get(url, secure=True)  # SecurityMiddleware reads it when it starts
     assert "max-age=60," in changed["Cache-Control"]
     assert changed["Strict-Transport-Security"].startswith("max-age=600")
+
+
+# -- StoredPageFront: pages kept ready, answered before Django's handler runs ----------------
+
+
+def through_the_front(path, **environ):
+    """GET `path` from the portal's WSGI application, as gunicorn calls it. Returns (status,
+    headers, body, whether Django's handler ran: it sends request_started for every request)."""
+    from wsgiref.util import setup_testing_defaults
+
+    from ir_portal.wsgi import application
+
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "HTTP_HOST": "testserver", **environ}
+    setup_testing_defaults(environ)
+    answer, django_ran = {}, []
+
+    def started(**kwargs):
+        django_ran.append(True)
+
+    def start_response(status, headers, exc_info=None):
+        answer.update(status=status, headers=headers)
+
+    request_started.connect(started)
+    try:
+        body = application(environ, start_response)
+        try:
+            content = b"".join(body)
+        finally:
+            if hasattr(body, "close"):
+                body.close()  # what a WSGI server does: Django's request_finished
+    finally:
+        request_started.disconnect(started)
+    return answer["status"], answer["headers"], content, bool(django_ran)
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    """The clock the library token's freshness is measured by, moved only by the test: the
+    front answers only while this process's token is STATE_MEMO_SECONDS old or younger."""
+    now = [1000.0]
+    monkeypatch.setattr(caching, "monotonic", lambda: now[0])
+    return now
+
+
+@pytest.mark.django_db(transaction=True)  # the token is kept only outside a transaction
+def test_a_page_kept_ready_is_sent_before_django_runs_with_the_same_headers_and_bytes(
+    published, department, frozen_clock
+):
+    from procedures import usage
+
+    urls = [leaflet_url(published), "/", "/ar/", department.get_absolute_url(), "/search/?q=kidney"]
+    for url in urls:
+        path, _, query = url.partition("?")
+        for encoding in ("", "gzip, deflate, br, zstd"):
+            asks = {"QUERY_STRING": query, "HTTP_ACCEPT_ENCODING": encoding}
+            caching.forget_ready_pages()  # so that Django makes it, or reads it from the cache
+            made = through_the_front(path, **asks)
+            sent = through_the_front(path, **asks)
+            assert made[0] == "200 OK" and made[3], url  # made (or read from the cache) by Django
+            assert not sent[3], url  # answered by the front
+            assert sent[:3] == made[:3], url  # the status, every header in order, the bytes
+            assert ("Content-Encoding", "gzip") in sent[1] or not encoding, url
+    # The leaflet counts as read each time, from the front as from Django.
+    assert sum(usage.pending().values()) == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_front_never_serves_a_page_longer_after_a_change_than_django_would(published, frozen_clock):
+    url = leaflet_url(published)
+    through_the_front(url)
+    assert not through_the_front(url)[3]
+
+    publish_new_text(published, what_it_is="Brand new wording for version two.")
+    made = through_the_front(url)  # a change in this process: seen at once
+    assert made[3] and "Brand new wording" in made[2].decode()
+    assert not through_the_front(url)[3]
+
+    # Another process publishes: seen once this process's token is STATE_MEMO_SECONDS old,
+    # when the request goes to Django again, which reads the token.
+    LibraryGeneration.objects.filter(pk=caching.GENERATION_PK).update(token="another-process")
+    assert not through_the_front(url)[3]
+    frozen_clock[0] += caching.STATE_MEMO_SECONDS
+    assert through_the_front(url)[3]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_what_the_front_leaves_to_django(published, staff, frozen_clock):
+    url = leaflet_url(published)
+    printable = reverse("procedures:leaflet_print", args=[published.procedure.slug])
+    for kept in (url, printable, "/"):
+        through_the_front(kept)
+        assert not through_the_front(kept)[3], kept  # kept ready
+    etag = dict(through_the_front(url)[1])["ETag"]
+    session = Client()
+    session.force_login(staff)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={session.cookies[settings.SESSION_COOKIE_NAME].value}"
+    asks = {
+        "a signed-in nurse": (printable, {"HTTP_COOKIE": cookie}),
+        "a script with credentials": (url, {"HTTP_AUTHORIZATION": "Basic eDp5"}),
+        "HEAD": (url, {"REQUEST_METHOD": "HEAD"}),
+        "revalidating": (url, {"HTTP_IF_NONE_MATCH": etag}),
+        "another host name": (url, {"HTTP_HOST": "evil.example"}),
+        "a browser preferring Arabic": ("/", {"HTTP_ACCEPT_LANGUAGE": "ar-EG,ar;q=0.9"}),
+    }
+    answers = {name: through_the_front(path, **environ) for name, (path, environ) in asks.items()}
+    assert all(answer[3] for answer in answers.values()), {n: a[3] for n, a in answers.items()}
+    assert "private" in dict(answers["a signed-in nurse"][1])["Cache-Control"]
+    assert "Make a clinic pack" in answers["a signed-in nurse"][2].decode()
+    assert answers["revalidating"][0].startswith("304")
+    assert answers["another host name"][0].startswith("400")
+    assert dict(answers["a browser preferring Arabic"][1])["Location"] == "/ar/"
