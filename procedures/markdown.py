@@ -167,7 +167,12 @@ _SRC = re.compile(r'\bsrc="([^"]*)"')
 
 def image_problem(text):
     """A plain message if an image in this Markdown would reach patients broken or unlabelled."""
-    raw = python_markdown.markdown(text or "")
+    text = text or ""
+    # A picture is Markdown's ![…] or an <img> tag written in: text with neither has none,
+    # and need not be rendered (check_content asks this of every section of every leaflet).
+    if "![" not in text and "<img" not in text.lower():
+        return None
+    raw = python_markdown.markdown(text)
     for tag in _IMAGE.findall(raw):
         alt = _ALT.search(tag)
         if not alt or not html.unescape(alt.group(1)).strip():

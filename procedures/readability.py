@@ -8,6 +8,7 @@ one sentence to a reader, so it is closed with one; otherwise a bullet list woul
 as a single endless sentence.
 """
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -49,6 +50,10 @@ class Readability:
         return round(self.grade + 5)
 
 
+# The same sections are measured again and again: by every check_content run, by each save
+# of a draft (its unchanged sections), and by the tests, which check copies of the library that
+# differ in one section. The result is immutable and depends on the text alone.
+@functools.lru_cache(maxsize=4096)
 def measure(markdown_text):
     sentences = plain_sentences(markdown_text)
     text = " ".join(sentences)

@@ -94,14 +94,24 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
-def _roles_after_a_flush(request):
+def _roles_after_a_flush(request, django_db_blocker):
     # A transactional or live-server test empties every table when it ends (Django's flush):
     # content types and permissions come back, but not the Editors and Approvers groups that
-    # migration 0003 makes. Make them again for the transactional tests that come after one.
+    # migration 0003 makes. Make them again for the test, and again once the flush is done, so
+    # that whatever test this worker runs next finds them (pytest-xdist's worksteal hands a
+    # worker tests in any order, plain ones after transactional ones too).
     marker = request.node.get_closest_marker("django_db")
     if {"transactional_db", "live_server"} & set(request.fixturenames) or (
         marker and marker.kwargs.get("transaction")
     ):
+
+        def after_the_flush():
+            with django_db_blocker.unblock():
+                roles()
+
+        # The test's finalizers run last first: this one, added before transactional_db is set
+        # up, runs after its teardown, which flushes.
+        request.node.addfinalizer(after_the_flush)
         request.getfixturevalue("transactional_db")
         roles()
 
