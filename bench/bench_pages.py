@@ -10,8 +10,9 @@ Four answers, measured in one run:
   comparison: what sending those bytes and a dozen headers costs gunicorn and the load client, with
   no more Django work than "ok". Its rate over bare Django's is the most the leaflet could reach.
 - /healthz: "ok" after one `SELECT 1`, through the portal's whole middleware stack.
-- the largest leaflet page (about 37 KB), served from the page cache by PageCacheMiddleware, which
-  answers before any other middleware runs (procedures/caching.py), asked for twice: as a
+- the largest leaflet page (about 37 KB), served from the page cache: after the warm-up each
+  worker keeps it ready and StoredPageFront sends it before Django's handler runs
+  (procedures/caching.py, "Earlier still"), asked for twice: as a
   browser asks (Accept-Encoding: gzip, so it comes gzipped, about 11 KB) and with no Accept-Encoding
   (plain, as a script or the test client would get it).
 Targets: leaflet req/s >= 0.9 x bare Django and >= 1.3 x /healthz; leaflet p99 < 50 ms, for
