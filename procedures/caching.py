@@ -72,7 +72,7 @@ Earlier still: StoredPageFront
 ------------------------------
 Even that is more than a bare Django view costs, so `ir_portal/wsgi.py` puts `StoredPageFront`
 in front of Django's WSGI handler. Each process keeps the pages it has recently stored or read
-from the cache ready in memory (READY_PAGES of them, least recently served dropped first) in
+from the cache ready in memory (up to READY_BYTES, least recently served dropped first) in
 the form Django's handler would send them: the status, the list of headers and the bytes,
 plain and gzipped. A GET that is not conditional, for a page kept ready, is answered there
 with no Django request cycle at all: the same checks as above (not personal, not a static
@@ -699,19 +699,28 @@ class ReadyPage(NamedTuple):
     by_language: bool
     marks: tuple
 
+    @property
+    def size(self):
+        return len(self.plain[1]) + (len(self.gzipped[1]) if self.gzipped else 0)
 
-# Pages each process keeps ready, the least recently served dropped first: about 50 KB each
-# for the largest leaflet (plain and gzipped), so at most about 13 MB a worker.
-READY_PAGES = 256
+
+# The memory each process gives pages kept ready, the least recently served dropped first. A
+# budget in bytes, not a number of pages: the key holds the query string, so anyone can make
+# many keys for one page, and some pages are large (the A to Z list of a big library). The
+# largest leaflet takes about 50 KB (plain and gzipped), so 16 MB keeps over 300 of them; a page
+# over a sixteenth of the budget is never kept ready and comes from PageCacheMiddleware.
+READY_BYTES = 16 * 1024 * 1024
 _ready = {}  # page key -> ReadyPage, least recently served first
-_ready_lock = threading.Lock()  # gthread workers: one thread's reordering is not another's
+_ready_bytes = 0  # what the pages in _ready take
+_ready_lock = threading.Lock()  # gthread workers: one thread's change is not another's
 
 
 def _keep_ready(key, stored):
     """Keep a page that was just stored or read from the cache ready for StoredPageFront.
     Its key names everything the page depends on, so it needs no purging: after a publish
     or at midnight nobody asks for that key again and it is dropped in its turn."""
-    if key in _ready:
+    global _ready_bytes
+    if key in _ready or len(stored.content) + len(stored.gzipped or b"") > READY_BYTES // 16:
         return
     page = ReadyPage(
         _wsgi_form(stored, gzip=False),
@@ -720,9 +729,12 @@ def _keep_ready(key, stored):
         stored.marks,
     )
     with _ready_lock:
+        if key in _ready:  # another thread was quicker
+            return
         _ready[key] = page
-        while len(_ready) > READY_PAGES:
-            del _ready[next(iter(_ready))]
+        _ready_bytes += page.size
+        while _ready_bytes > READY_BYTES:
+            _ready_bytes -= _ready.pop(next(iter(_ready))).size
 
 
 def _ready_page(key):
@@ -744,8 +756,10 @@ def _wsgi_form(stored, gzip):
 
 def forget_ready_pages():
     """Drop every page this process keeps ready (tests clear it with the cache)."""
+    global _ready_bytes
     with _ready_lock:
         _ready.clear()
+        _ready_bytes = 0
 
 
 # -- the decorators ------------------------------------------------------------------------

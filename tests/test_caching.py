@@ -611,3 +611,29 @@ def test_what_the_front_leaves_to_django(published, staff, frozen_clock):
     assert answers["revalidating"][0].startswith("304")
     assert answers["another host name"][0].startswith("400")
     assert dict(answers["a browser preferring Arabic"][1])["Location"] == "/ar/"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pages_kept_ready_stay_within_their_memory_however_many_addresses_are_asked_for(
+    published, frozen_clock, monkeypatch
+):
+    """The key holds the query string, so one page can be asked for under any number of
+    addresses: each process keeps at most READY_BYTES of them, the least recently served going."""
+    url = leaflet_url(published)
+    through_the_front(url)
+    page = next(iter(caching._ready.values()))
+    # Room for about 16 such pages (the address is in each, so their sizes differ a little).
+    monkeypatch.setattr(caching, "READY_BYTES", (page.size + 100) * 16)
+    caching.forget_ready_pages()
+    for n in range(40):
+        through_the_front(url, QUERY_STRING=f"v={n}")
+        assert caching._ready_bytes <= caching.READY_BYTES
+    assert 15 <= len(caching._ready) <= 16
+    assert not through_the_front(url, QUERY_STRING="v=39")[3]  # the latest are kept ready
+    assert through_the_front(url, QUERY_STRING="v=0")[3]  # the first went: Django serves it
+
+    # A page over a sixteenth of the budget is never kept ready: it comes from the cache below.
+    monkeypatch.setattr(caching, "READY_BYTES", (page.size - 1) * 16)
+    caching.forget_ready_pages()
+    through_the_front(url)
+    assert through_the_front(url)[3] and not caching._ready
