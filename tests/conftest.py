@@ -5,6 +5,7 @@ tests/helpers.py."""
 import datetime
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -93,27 +94,22 @@ def _empty_cache():
     usage.forget()
 
 
-@pytest.fixture(autouse=True)
-def _roles_after_a_flush(request, django_db_blocker):
-    # A transactional or live-server test empties every table when it ends (Django's flush):
-    # content types and permissions come back, but not the Editors and Approvers groups that
-    # migration 0003 makes. Make them again for the test, and again once the flush is done, so
-    # that whatever test this worker runs next finds them (pytest-xdist's worksteal hands a
-    # worker tests in any order, plain ones after transactional ones too).
-    marker = request.node.get_closest_marker("django_db")
-    if {"transactional_db", "live_server"} & set(request.fixturenames) or (
-        marker and marker.kwargs.get("transaction")
-    ):
+@pytest.fixture(scope="session", autouse=True)
+def _roles_after_every_flush():
+    # A transactional or live-server test empties every table when it ends (Django's flush).
+    # Content types and permissions come back, made by post_migrate receivers, which the flush
+    # sends; the Editors and Approvers groups that migration 0003 makes do not. So make them
+    # again there too, after the permissions: whatever test a worker runs next (worksteal hands
+    # them out in any order) finds the database as migrated.
+    from django.db.models.signals import post_migrate
 
-        def after_the_flush():
-            with django_db_blocker.unblock():
-                roles()
-
-        # The test's finalizers run last first: this one, added before transactional_db is set
-        # up, runs after its teardown, which flushes.
-        request.node.addfinalizer(after_the_flush)
-        request.getfixturevalue("transactional_db")
+    def put_back_roles(**kwargs):
         roles()
+
+    sender = apps.get_app_config("procedures")
+    post_migrate.connect(put_back_roles, sender=sender, dispatch_uid="tests-roles-after-flush")
+    yield
+    post_migrate.disconnect(sender=sender, dispatch_uid="tests-roles-after-flush")
 
 
 @pytest.fixture
