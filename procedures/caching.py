@@ -189,15 +189,16 @@ def library_state():
     database = connections[DEFAULT_DB_ALIAS]
     if database.in_atomic_block:
         return _read_state(database)
-    memo, now = _memo, monotonic()  # one read of _memo: another thread may replace it
-    if memo is not None and now - memo[0] < STATE_MEMO_SECONDS:
-        return memo[1]
-    state = _read_state(database)
-    # A tuple assigned in one step, so gthread workers' threads never see half of one. Two
-    # threads refreshing at once both read the database; either answer is right. A thread
-    # whose read began just before a change in this process may store the old token after
-    # library_changed() forgot it: stale for STATE_MEMO_SECONDS at most, as for other processes.
-    _memo = (now, state)
+    state = kept_library_state()
+    if state is None:
+        read_at = monotonic()  # before the read: the copy never counts as younger than it is
+        state = _read_state(database)
+        # A tuple assigned in one step, so gthread workers' threads never see half of one. Two
+        # threads refreshing at once both read the database; either answer is right. A thread
+        # whose read began just before a change in this process may store the old token after
+        # library_changed() forgot it: stale for STATE_MEMO_SECONDS at most, as for other
+        # processes.
+        _memo = (read_at, state)
     return state
 
 
@@ -206,7 +207,7 @@ def kept_library_state():
     would take a query. For StoredPageFront, which answers only what it knows without the
     database. Never set inside a transaction (library_state), so a test's rolled-back
     transaction never leaves it one to use."""
-    memo = _memo
+    memo = _memo  # one read of _memo: another thread may replace it
     if memo is not None and monotonic() - memo[0] < STATE_MEMO_SECONDS:
         return memo[1]
     return None
@@ -501,11 +502,12 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        key = self.key(request) if self.may_serve(request) else None
+        key = self.key(request) if _may_serve(request) else None
         stored = cache_read(key) if key else None
+        response = None
         if stored is not None:
             _keep_ready(key, stored)  # before _from_store, which gives away its headers
-        response = _from_store(request, stored) if stored is not None else None
+            response = _from_store(request, stored)
         if response is None:
             response = self.get_response(request)
             key = getattr(response, "page_cache_key", None)
@@ -517,9 +519,6 @@ class PageCacheMiddleware:
         # that counts what it was (procedures/usage.py: only answers a view marked count).
         usage.count(request, response)
         return response
-
-    def may_serve(self, request):
-        return _may_serve(request)
 
     @staticmethod
     def key(request):
