@@ -147,6 +147,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connectio
 from django.dispatch import receiver
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.http.response import ResponseHeaders
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.cache import (
     add_never_cache_headers,
@@ -157,7 +158,12 @@ from django.utils.cache import (
 from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date, parse_http_date, quote_etag
 from django.utils.text import compress_string
-from django.utils.translation import get_language, get_language_from_path, get_language_from_request
+from django.utils.translation import (
+    get_language,
+    get_language_from_path,
+    get_language_from_request,
+    override,
+)
 
 from . import usage
 
@@ -515,6 +521,8 @@ class PageCacheMiddleware:
                 stored = _store(key, response)
                 if stored.gzipped is not None and _accepts_gzip(request):
                     _send_gzipped(response, stored.gzipped)
+            elif hasattr(response, "kept_refusal") and _may_serve(request) and not response.cookies:
+                _keep_refusal_ready(response)
         # Every answer leaves here, from the cache or made below, so this is the one place
         # that counts what it was (procedures/usage.py: only answers a view marked count).
         usage.count(request, response)
@@ -663,9 +671,16 @@ class StoredPageFront:
         if page is None:
             return self.application(environ, start_response)
         headers, body = page.gzipped if page.gzipped and _accepts_gzip(request) else page.plain
-        usage.count_page(request, page.marks)  # as PageCacheMiddleware counts the same page
-        # A copy: a WSGI server may add to the list it is given (wsgiref adds Date and Server).
-        start_response("200 OK", list(headers))
+        if page.refusal is None:
+            usage.count_page(request, page.marks)  # as PageCacheMiddleware counts the same page
+            # A copy: a WSGI server may add to the list it is given (wsgiref adds Date and Server).
+            headers = list(headers)
+        else:  # a refused search: when to try again is worked out now, as the view would
+            from .views import retry_after
+
+            wait = retry_after(page.refusal)
+            headers = [(name, wait if name == "Retry-After" else value) for name, value in headers]
+        start_response(page.status, headers)
         return [body]
 
     @staticmethod
@@ -682,7 +697,10 @@ class StoredPageFront:
         request = WSGIRequest(environ)
         if not _may_serve(request):
             return None, None
-        page = _ready_page(_page_key(request, state[0], _today()))
+        request._page_state = (*state, _today())  # what page_state() would read (see there)
+        page = _ready_page(_page_key(request, state[0], request._page_state[2]))
+        if page is None and _is_search(request):
+            page = _ready_refusal(request)
         if page is None or (
             page.by_language and get_language_from_request(request) != settings.LANGUAGE_CODE
         ):
@@ -697,6 +715,8 @@ class ReadyPage(NamedTuple):
     gzipped: tuple | None
     by_language: bool
     marks: tuple
+    status: str = "200 OK"
+    refusal: str | None = None  # a refused search's "Search is busy" page: why (views.BUSY_NOW…)
 
     @property
     def size(self):
@@ -714,10 +734,11 @@ _ready_bytes = 0  # what the pages in _ready take
 _ready_lock = threading.Lock()  # gthread workers: one thread's change is not another's
 
 
-def _keep_ready(key, stored):
+def _keep_ready(key, stored, **refused):
     """Keep a page that was just stored or read from the cache ready for StoredPageFront.
     Its key names everything the page depends on, so it needs no purging: after a publish
-    or at midnight nobody asks for that key again and it is dropped in its turn."""
+    or at midnight nobody asks for that key again and it is dropped in its turn. `refused`:
+    the status and refusal of a refused search's page (_keep_refusal_ready)."""
     global _ready_bytes
     if key in _ready or len(stored.content) + len(stored.gzipped or b"") > READY_BYTES // 16:
         return
@@ -726,6 +747,7 @@ def _keep_ready(key, stored):
         _wsgi_form(stored, gzip=True) if stored.gzipped is not None else None,
         stored.by_language,
         stored.marks,
+        **refused,
     )
     with _ready_lock:
         if key in _ready:  # another thread was quicker
@@ -734,6 +756,39 @@ def _keep_ready(key, stored):
         _ready_bytes += page.size
         while _ready_bytes > READY_BYTES:
             _ready_bytes -= _ready.pop(next(iter(_ready))).size
+
+
+def _keep_refusal_ready(response):
+    """A refused search's "Search is busy" page (views._searching_paused) as the whole stack
+    made it: the same for everyone who is refused for that reason at that address, as the
+    view keeps its body (caching.kept_key). Never gzipped: the phone on a slow network is not
+    the one flooding the site, and a refusal must cost as little as it can."""
+    key, refusal = response.kept_refusal
+    stored = StoredPage(response.content, None, response.headers, False, ())
+    status = f"{response.status_code} {response.reason_phrase}"
+    _keep_ready(key, stored, status=status, refusal=refusal)
+
+
+def _ready_refusal(request):
+    """The kept "Search is busy" page for a new search the view would refuse (views.refused_search),
+    when this process has it ready; else None, and Django answers."""
+    from .views import refused_search
+
+    try:
+        refusal = refused_search(request)
+        return _ready_page(kept_key(request, refusal)) if refusal else None
+    except DisallowedHost:
+        return None  # not our host name: the stack below answers 400
+
+
+def _is_search(request):
+    """Whether the address is the search page's, in any language (/search/, /ar/search/ …),
+    resolved as Django will resolve it, in the address's language (i18n_patterns)."""
+    with override(_language_of_address(request)):
+        try:
+            return resolve(request.path_info).view_name == "procedures:search"
+        except Resolver404:
+            return False
 
 
 def _ready_page(key):
@@ -832,7 +887,8 @@ def kept_key(request, name):
     token, _, today = page_state(request)
     fingerprint, _ = deploy_fingerprint()
     address = f"{request.scheme}://{request.get_host()}{request.path}"
-    parts = (name, fingerprint, _server_variant(), token, today.isoformat(), get_language() or "", address)
+    language = _language_of_address(request)  # as the view's, and known before Django runs
+    parts = (name, fingerprint, _server_variant(), token, today.isoformat(), language, address)
     return f"{name}:" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
@@ -844,5 +900,5 @@ def search_key(request, query):
 
     token, _, _ = page_state(request)
     fingerprint, _ = deploy_fingerprint()
-    parts = (fingerprint, token, get_language() or "", normalise(query))
+    parts = (fingerprint, token, _language_of_address(request), normalise(query))
     return "search:" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]

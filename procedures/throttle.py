@@ -13,7 +13,10 @@ client is a keyed hash of its address, and each row lives for two hours at most.
 
 A flood must cost little once it is over the limit, and must not use up everyone else's
 share: a client (or the site) already at its limit is refused after one read, with nothing
-written, so its refused requests neither wait for the disk nor count towards the site's.
+written, so its refused requests neither wait for the disk nor count towards the site's. Each
+process also remembers the counts it has seen at a limit until the hour ends (a count only
+grows within its hour), so from then on that client is refused with no query at all, and
+`known_over_limit()` can say so before Django runs (procedures/caching.py, StoredPageFront).
 """
 
 import contextlib
@@ -22,6 +25,7 @@ import fcntl
 import functools
 import hashlib
 import logging
+import threading
 
 from django.conf import settings
 from django.db import connection
@@ -38,19 +42,71 @@ STATEMENTS_AT_MOST = 3
 
 
 def too_many(request, purpose, per_client, site_wide):
-    from .views import client_address
-
-    client = client_address(request) or "unknown"
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{client}".encode()).hexdigest()[:32]
-    window = _window_start(timezone.now())
-    limits = {f"{purpose}:{digest}": per_client, f"{purpose}:site": site_wide}
-    if any(count >= limits[key] for key, count in _counts(window, limits)):
+    window, limits = _window_start(timezone.now()), _limits(request, purpose, per_client, site_wide)
+    if _known_full(window, limits):
+        return True
+    counts = dict(_counts(window, limits))
+    _remember_full(window, limits, counts)
+    if any(count >= limits[key] for key, count in counts.items()):
         return True
     counts = _add_one(window, limits)
+    _remember_full(window, limits, counts)
     if counts[f"{purpose}:site"] == 1:  # the first of a new window: the ones before last go
         RequestCount.objects.filter(window__lt=window - WINDOW).delete()
     # Two requests may both have read a count just under the limit: the new counts decide.
     return any(counts[key] > limit for key, limit in limits.items())
+
+
+def known_over_limit(request, purpose, per_client, site_wide):
+    """Whether this process has already seen this client, or the site, at its limit this hour:
+    too_many() would refuse the request. No query, nothing counted."""
+    return _known_full(_window_start(timezone.now()), _limits(request, purpose, per_client, site_wide))
+
+
+def forget_limits():
+    """Forget the counts this process has seen at a limit (tests: their rows are rolled back)."""
+    with _full_lock:
+        _full.clear()
+
+
+def _limits(request, purpose, per_client, site_wide):
+    """{count's key: its limit}: the client's (a keyed hash of its address) and the site's."""
+    from .views import client_address
+
+    client = client_address(request) or "unknown"
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{client}".encode()).hexdigest()[:32]
+    return {f"{purpose}:{digest}": per_client, f"{purpose}:site": site_wide}
+
+
+# key -> (window, count) for the counts this process has seen reach their limit: the next
+# request is refused. The count, not a flag, so that a limit raised by a deploy (or a test) is
+# judged afresh. A client must spend its allowance to be here, and the site's limit caps how
+# many can, so it stays small; an old window's keys go when a new window's first one comes.
+_full = {}
+_full_lock = threading.Lock()  # gthread workers
+
+
+def _known_full(window, limits):
+    for key, limit in limits.items():
+        seen = _full.get(key)
+        if seen is not None and seen[0] == window and seen[1] >= limit:
+            return True
+    return False
+
+
+def _remember_full(window, limits, counts):
+    full = {key: (window, count) for key, count in counts.items() if count >= limits[key]}
+    if full:
+        with _full_lock:
+            for key in [key for key, (seen, _) in _full.items() if seen != window]:
+                del _full[key]
+            _full.update(full)
+
+
+def place_free(purpose, places):
+    """Whether a_free_place() would find a place now; none is held after it returns."""
+    with a_free_place(purpose, places) as free:
+        return free
 
 
 @contextlib.contextmanager

@@ -297,10 +297,7 @@ def department(request, slug):
 
 
 def search(request):
-    query = request.GET.get("q", "").strip()
-    too_long = len(query) > SEARCH_MAX_LENGTH
-    # Control characters become spaces, so "kidney<tab>tube" is still two words.
-    query = search_backend.clean(query[:SEARCH_MAX_LENGTH])
+    query, too_long = _search_query(request)
     found = {"results": [], "suggestions": []}
     if query:
         key = caching.search_key(request, query)
@@ -308,13 +305,14 @@ def search(request):
         if found is None:
             # Only a search nobody has made in this library generation reaches the database,
             # so only those count towards the limits; a patient repeating one never does.
+            # The same two checks, in the same order, as refused_search() below.
             with throttle.a_free_place("search", SEARCHES_AT_ONCE) as free:
                 if not free:
-                    return _searching_paused(request, right_now=True)
+                    return _searching_paused(request, BUSY_NOW)
                 if throttle.too_many(
                     request, "search", SEARCH_PER_CLIENT_PER_HOUR, SEARCH_SITE_WIDE_PER_HOUR
                 ):
-                    return _searching_paused(request)
+                    return _searching_paused(request, PAUSED)
                 found = _search(query)
             caching.cache_write(key, found)
     nothing_found = bool(query) and not found["results"]
@@ -339,15 +337,49 @@ def _search(query):
     }
 
 
-def _searching_paused(request, right_now=False):
-    """Too many new searches from one address (or from everyone) this hour, or `right_now`
-    on this machine: a calm page with the ways that still work (the A to Z list, searches made
-    before, the phone numbers).
+def _search_query(request):
+    """(the query as the search treats it, whether it was cut short)."""
+    query = request.GET.get("q", "").strip()
+    # Control characters become spaces, so "kidney<tab>tube" is still two words.
+    return search_backend.clean(query[:SEARCH_MAX_LENGTH]), len(query) > SEARCH_MAX_LENGTH
+
+
+# Why a new search is refused: every place on this machine is taken, or the address (or the
+# site) has made its hour's new searches. Each is its own kept "Search is busy" page.
+BUSY_NOW, PAUSED = "search-busy-now", "search-paused"
+
+
+def refused_search(request):
+    """BUSY_NOW or PAUSED when the search view would refuse this request with that page
+    before searching, as far as is known without a query; else None. For StoredPageFront,
+    which then answers the kept refusal before Django runs, so a flood's refused searches
+    cost what a page kept ready costs (procedures/caching.py). A search whose results are
+    kept is never refused; a client first found at its limit is refused by the view, after
+    which this process knows (throttle.known_over_limit)."""
+    query, _ = _search_query(request)
+    if not query or caching.cache_read(caching.search_key(request, query)) is not None:
+        return None
+    if not throttle.place_free("search", SEARCHES_AT_ONCE):
+        return BUSY_NOW
+    if throttle.known_over_limit(request, "search", SEARCH_PER_CLIENT_PER_HOUR, SEARCH_SITE_WIDE_PER_HOUR):
+        return PAUSED
+    return None
+
+
+def retry_after(refusal):
+    """Retry-After for a refused search: a few seconds for a place, the hour's end for a limit."""
+    return "5" if refusal == BUSY_NOW else str(throttle.seconds_left())
+
+
+def _searching_paused(request, refusal):
+    """A calm page with the ways that still work (the A to Z list, searches made before, the
+    phone numbers), for a search refused as BUSY_NOW or PAUSED.
 
     A flood is answered with it again and again, so it is made once for each language and
     library generation and kept, without the query (caching.kept_key): a refused search then
-    costs a read of the counts and of the cache, not a page to render."""
-    key = caching.kept_key(request, "search-busy-now" if right_now else "search-paused")
+    costs a read of the counts and of the cache, not a page to render. Marked `kept_refusal`,
+    so that PageCacheMiddleware keeps it ready, with every header, for StoredPageFront."""
+    key = caching.kept_key(request, refusal)
     page = caching.cache_read(key)
     if page is None:
         page = loader.render_to_string(
@@ -355,13 +387,14 @@ def _searching_paused(request, right_now=False):
             {
                 "departments": Department.objects.all(),
                 "language_links_to": request.path,
-                "right_now": right_now,
+                "right_now": refusal == BUSY_NOW,
             },
             request,
         )
         caching.cache_write(key, page)
     response = HttpResponse(page, status=429)
-    response["Retry-After"] = "5" if right_now else str(throttle.seconds_left())
+    response["Retry-After"] = retry_after(refusal)
+    response.kept_refusal = (key, refusal)
     return response
 
 

@@ -77,18 +77,31 @@ def _english_to_start_with():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    """The clock the library token's freshness is measured by, moved only by the test: the
+    front (StoredPageFront) answers only while this process's token is STATE_MEMO_SECONDS old
+    or younger."""
+    from procedures import caching
+
+    now = [1000.0]
+    monkeypatch.setattr(caching, "monotonic", lambda: now[0])
+    return now
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     # Each test's database is rolled back, so primary keys come round again: a PDF or page
     # cached by an earlier test could otherwise match a later test's different leaflet.
     from django.core.cache import cache
 
-    from procedures import usage
+    from procedures import throttle, usage
     from procedures.caching import forget_library_state, forget_ready_pages
 
     cache.clear()
     forget_ready_pages()  # the pages each process keeps ready (StoredPageFront)
     forget_library_state()  # the library token each process keeps between requests
+    throttle.forget_limits()  # the counts it has seen at a limit: their rows are rolled back
     usage.forget()  # usage counts not yet written name versions of another test's database
     yield
     usage.forget()

@@ -13,6 +13,7 @@ from pathlib import Path
 from django.apps import apps
 from django.conf import settings
 from django.core.management.color import no_style
+from django.core.signals import request_started
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.urls import reverse
 
@@ -62,6 +63,36 @@ def admin_form_data(version, **changes):
     }
     data.update(changes)
     return data
+
+
+def through_the_front(path, **environ):
+    """GET `path` from the portal's WSGI application, as gunicorn calls it. Returns (status,
+    headers, body, whether Django's handler ran: it sends request_started for every request)."""
+    from wsgiref.util import setup_testing_defaults
+
+    from ir_portal.wsgi import application
+
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "HTTP_HOST": "testserver", **environ}
+    setup_testing_defaults(environ)
+    answer, django_ran = {}, []
+
+    def started(**kwargs):
+        django_ran.append(True)
+
+    def start_response(status, headers, exc_info=None):
+        answer.update(status=status, headers=headers)
+
+    request_started.connect(started)
+    try:
+        body = application(environ, start_response)
+        try:
+            content = b"".join(body)
+        finally:
+            if hasattr(body, "close"):
+                body.close()  # what a WSGI server does: Django's request_finished
+    finally:
+        request_started.disconnect(started)
+    return answer["status"], answer["headers"], content, bool(django_ran)
 
 
 def empty_the_database():

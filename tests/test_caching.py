@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
-from django.core.signals import request_started
 from django.db import transaction
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
@@ -20,6 +19,7 @@ from django.utils.http import http_date
 
 from procedures import caching, workflow
 from procedures.models import LeafletVersion, LibraryGeneration
+from tests.helpers import through_the_front
 
 pytestmark = pytest.mark.django_db
 
@@ -503,45 +503,6 @@ def test_changed_header_settings_reach_pages_already_stored(client, published, s
 
 
 # -- StoredPageFront: pages kept ready, answered before Django's handler runs ----------------
-
-
-def through_the_front(path, **environ):
-    """GET `path` from the portal's WSGI application, as gunicorn calls it. Returns (status,
-    headers, body, whether Django's handler ran: it sends request_started for every request)."""
-    from wsgiref.util import setup_testing_defaults
-
-    from ir_portal.wsgi import application
-
-    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "HTTP_HOST": "testserver", **environ}
-    setup_testing_defaults(environ)
-    answer, django_ran = {}, []
-
-    def started(**kwargs):
-        django_ran.append(True)
-
-    def start_response(status, headers, exc_info=None):
-        answer.update(status=status, headers=headers)
-
-    request_started.connect(started)
-    try:
-        body = application(environ, start_response)
-        try:
-            content = b"".join(body)
-        finally:
-            if hasattr(body, "close"):
-                body.close()  # what a WSGI server does: Django's request_finished
-    finally:
-        request_started.disconnect(started)
-    return answer["status"], answer["headers"], content, bool(django_ran)
-
-
-@pytest.fixture
-def frozen_clock(monkeypatch):
-    """The clock the library token's freshness is measured by, moved only by the test: the
-    front answers only while this process's token is STATE_MEMO_SECONDS old or younger."""
-    now = [1000.0]
-    monkeypatch.setattr(caching, "monotonic", lambda: now[0])
-    return now
 
 
 @pytest.mark.django_db(transaction=True)  # the token is kept only outside a transaction

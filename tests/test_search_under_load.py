@@ -5,11 +5,14 @@ and a publish shows at once; new searches are limited per address, with a calm p
 from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from procedures import throttle, views, workflow
 from procedures.models import Department, Procedure, RequestCount
+from tests.helpers import through_the_front
 from tests.test_caching import cached_pages
 
 pytestmark = pytest.mark.django_db
@@ -132,3 +135,81 @@ def test_a_lock_folder_that_cannot_be_made_leaves_search_working(client, publish
     settings.LOCK_DIR = blocker / "locks"
     found, searched = search(client, "kidney")
     assert found.status_code == 200 and searched
+
+
+# -- refused before Django runs: a flood's answers cost what a page kept ready costs ---------
+
+
+def without_retry_after(headers):
+    return [(name, value) for name, value in headers if name != "Retry-After"]
+
+
+@pytest.mark.django_db(transaction=True)  # the front answers only outside a transaction
+def test_a_search_refused_while_every_place_is_taken_is_answered_before_django_runs(
+    published, department, frozen_clock
+):
+    through_the_front("/search/", QUERY_STRING="q=kidney")  # made before: kept
+    with throttle.a_free_place("search", views.SEARCHES_AT_ONCE):
+        for prefix in ("", "/ar"):
+            made = through_the_front(f"{prefix}/search/", QUERY_STRING="q=needle")
+            sent = through_the_front(f"{prefix}/search/", QUERY_STRING="q=scalpel+blade")
+            assert made[0] == "429 Too Many Requests" and made[3], prefix  # made by Django
+            assert not sent[3], prefix  # answered by the front
+            assert sent[:3] == made[:3], prefix  # the status, every header in order, the bytes
+            assert dict(sent[1])["Retry-After"] == "5"
+            assert ('<html lang="ar"' in sent[2].decode()) == (prefix == "/ar")
+            if not prefix:
+                assert "searching at this moment" in sent[2].decode()
+        # A search made before is answered, by the front too, with its results.
+        kept = through_the_front("/search/", QUERY_STRING="q=kidney")
+        assert kept[0] == "200 OK" and "Kidney biopsy" in kept[2].decode()
+        # A search whose results are kept but whose page is not (another spelling) is Django's.
+        kept = through_the_front("/search/", QUERY_STRING="q=KIDNEY")
+        assert kept[0] == "200 OK" and kept[3] and "Kidney biopsy" in kept[2].decode()
+    # Once the place is free, the same new search reaches Django and is made.
+    after = through_the_front("/search/", QUERY_STRING="q=scalpel+blade")
+    assert after[0] == "200 OK" and after[3]
+    assert RequestCount.objects.get(key="search:site").count == 2  # kidney and scalpel blade
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_address_over_its_limit_is_refused_before_django_runs_and_others_are_not(
+    published, department, staff, frozen_clock, monkeypatch
+):
+    monkeypatch.setattr(views, "SEARCH_PER_CLIENT_PER_HOUR", 2)
+    flood = {"REMOTE_ADDR": "192.0.2.70"}
+    answers = [through_the_front("/search/", QUERY_STRING=f"q=flood+{n}", **flood) for n in range(4)]
+    assert [(status[:3], django_ran) for status, _, _, django_ran in answers] == [
+        ("200", True),
+        ("200", True),
+        ("429", True),  # Django counts, finds the address at its limit, and this process knows
+        ("429", False),  # so the front refuses it, with no query and no Django
+    ]
+    made, sent = answers[2], answers[3]
+    assert without_retry_after(sent[1]) == without_retry_after(made[1]) and sent[2] == made[2]
+    assert "a great many new searches" in sent[2].decode()
+    assert 0 < int(dict(sent[1])["Retry-After"]) <= 3600
+    assert RequestCount.objects.get(key="search:site").count == 2  # refusals are not counted
+
+    # Another address searches; a signed-in nurse at the flooded address still goes through
+    # Django, which refuses her too, with a page of her own.
+    other = through_the_front("/search/", QUERY_STRING="q=flood+9", REMOTE_ADDR="192.0.2.71")
+    assert other[0] == "200 OK" and other[3]
+    session = Client()
+    session.force_login(staff)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={session.cookies[settings.SESSION_COOKIE_NAME].value}"
+    nurse = through_the_front("/search/", QUERY_STRING="q=flood+10", HTTP_COOKIE=cookie, **flood)
+    assert nurse[0].startswith("429") and nurse[3]
+    assert "private" in dict(nurse[1])["Cache-Control"]
+
+
+def test_an_address_known_to_be_over_its_limit_costs_no_query_for_its_counts(client, published, monkeypatch):
+    monkeypatch.setattr(views, "SEARCH_PER_CLIENT_PER_HOUR", 1)
+    assert search(client, "kidney")[0].status_code == 200
+    assert search(client, "needle")[0].status_code == 429  # read the counts: at the limit
+    with CaptureQueriesContext(connection) as queries:
+        assert search(client, "scalpel")[0].status_code == 429
+    assert not any(RequestCount._meta.db_table in q["sql"] for q in queries.captured_queries)
+    # Raised again (as by a deploy), the limit is the database's to judge once more.
+    monkeypatch.setattr(views, "SEARCH_PER_CLIENT_PER_HOUR", 5)
+    assert search(client, "scalpel")[0].status_code == 200
