@@ -410,6 +410,7 @@ def _settings_variant():
 def _forget_settings_variant(**kwargs):
     _settings_variant.cache_clear()
     _not_pages.cache_clear()
+    _is_search.cache_clear()  # ROOT_URLCONF, LANGUAGES
     forget_ready_pages()  # made with the settings before
 
 
@@ -699,7 +700,7 @@ class StoredPageFront:
             return None, None
         request._page_state = (*state, _today())  # what page_state() would read (see there)
         page = _ready_page(_page_key(request, state[0], request._page_state[2]))
-        if page is None and _is_search(request):
+        if page is None and _is_search(request.path_info):
             page = _ready_refusal(request)
         if page is None or (
             page.by_language and get_language_from_request(request) != settings.LANGUAGE_CODE
@@ -781,12 +782,14 @@ def _ready_refusal(request):
         return None  # not our host name: the stack below answers 400
 
 
-def _is_search(request):
+@functools.lru_cache(maxsize=256)
+def _is_search(path_info):
     """Whether the address is the search page's, in any language (/search/, /ar/search/ …),
-    resolved as Django will resolve it, in the address's language (i18n_patterns)."""
-    with override(_language_of_address(request)):
+    resolved as Django will resolve it: in the address's language (i18n_patterns). Kept for
+    the few addresses asked for most, as resolving costs a quarter of a refused search."""
+    with override(_language_of_prefix(path_info[1:].partition("/")[0])):
         try:
-            return resolve(request.path_info).view_name == "procedures:search"
+            return resolve(path_info).view_name == "procedures:search"
         except Resolver404:
             return False
 
