@@ -11,8 +11,9 @@ proxy, so that a request can say which patient's address it comes from.
 
 What is measured:
 - search() and suggest() in this process: what a search nobody has made before costs;
-- GET /search/ one request at a time: new searches (each query new, from a new address) and
-  searches made before (the 20 typical queries again: the page cache answers);
+- GET /search/ one request at a time: new searches (each query new, from a new address),
+  searches made before (the 20 typical queries again: the page cache answers), and new
+  searches refused because every place on the machine is taken (this process holds it);
 - GET /search/?q=kidney+tube at 8 and 32 connections: the same search, as when a leaflet's
   lay name is linked from somewhere busy;
 - the leaflet page at --readers connections alone, then while --flood more connections ask for
@@ -157,18 +158,29 @@ def main():
         # http.client opens a new connection when the server has closed the last one.
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
 
-        def over_http(query, client=None):
+        def over_http(query, client=None, expect=200):
             headers = {"Host": "127.0.0.1", **({"X-Forwarded-For": client} if client else {})}
             connection.request("GET", search_path(query), headers=headers)
             response = connection.getresponse()
             body = response.read()
-            assert response.status == 200, response.status
+            assert response.status == expect, response.status
             return len(body)
 
         measure(lambda q: over_http(q, next(address)), 1.0, fresh.__next__)
         http_new, _ = measure(lambda q: over_http(q, next(address)), options.seconds, fresh.__next__)
         measure(over_http, 1.0, in_turn(QUERIES))  # every typical search made once in each worker
         http_kept, _ = measure(over_http, options.seconds, in_turn(QUERIES))
+        # This process holds the one place on the machine, as a worker searching would: every
+        # new search is refused, by StoredPageFront once each worker has the refusal ready.
+        from procedures import throttle
+        from procedures.views import SEARCHES_AT_ONCE
+
+        with throttle.a_free_place("search", SEARCHES_AT_ONCE) as held:
+            assert held
+            measure(lambda q: over_http(q, next(address), expect=429), 1.0, fresh.__next__)
+            http_refused, _ = measure(
+                lambda q: over_http(q, next(address), expect=429), options.seconds, fresh.__next__
+            )
         connection.close()
 
         kidney_tube = search_path("kidney tube")
@@ -183,6 +195,7 @@ def main():
         print(line("suggest() when nothing is found", suggestions))
         print(line("GET /search/, new searches, one at a time", http_new))
         print(line("GET /search/, searches made before, one at a time", http_kept))
+        print(line("GET /search/, new and refused (429), one at a time", http_refused))
         for connections, (requests, seconds, latencies, failed) in crowds.items():
             print(
                 line(
@@ -205,6 +218,10 @@ def main():
         print(
             f"search() p95 {p95:.1f} ms (target < {TARGET_SEARCH_P95:g} ms: {met(p95 < TARGET_SEARCH_P95)}); "
             f"ratio HTTP new search/direct p50: {summary(http_new)['p50'] / summary(direct)['p50']:.2f}"
+        )
+        print(
+            "ratio p50 refused new search/search made before (both answered before Django runs): "
+            f"{summary(http_refused)['p50'] / summary(http_kept)['p50']:.2f}"
         )
         print(
             f"kidney+tube at {options.connections} connections: {rate:.0f} req/s "

@@ -86,6 +86,13 @@ changes with whatever the page depends on. Everything else (HEAD, conditional re
 not kept ready, anything personal) goes to Django unchanged. The test client and the tests'
 live server call Django's handler directly: tests/test_caching.py calls the front itself.
 
+A flood of new searches is answered there too. The search view's "Search is busy" page (a
+429, the same for everyone refused for that reason at that address: views._searching_paused)
+is kept ready with every header the stack gave it, and the front sends it when
+views.refused_search() says the view would refuse the request without searching, working out
+Retry-After afresh: so a refused search costs about what a page kept ready costs, and the
+workers stay free for the leaflets (bench/bench_search.py, the flood runs).
+
 Where a public page is served: every answer to a public page leaves through the one `return`
 of `PageCacheMiddleware.__call__`, from the cache (the miss branch not taken) or made by
 public_page() below (marked with `page_cache_key` when it is to be stored), or through

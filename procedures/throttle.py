@@ -104,7 +104,10 @@ def _remember_full(window, limits, counts):
 
 
 def place_free(purpose, places):
-    """Whether a_free_place() would find a place now; none is held after it returns."""
+    """Whether a_free_place() would find a place now; none is held after it returns. It
+    holds a free place for the microseconds it takes to look, so a search starting in that
+    instant in another worker is told "busy" and tries again in a few seconds: rare, and cheaper
+    than the flood it spares the workers."""
     with a_free_place(purpose, places) as free:
         return free
 
