@@ -516,7 +516,8 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        key = self.key(request) if _may_serve(request) else None
+        may_serve = _may_serve(request)
+        key = self.key(request) if may_serve else None
         stored = cache_read(key) if key else None
         response = None
         if stored is not None:
@@ -529,7 +530,7 @@ class PageCacheMiddleware:
                 stored = _store(key, response)
                 if stored.gzipped is not None and _accepts_gzip(request):
                     _send_gzipped(response, stored.gzipped)
-            elif hasattr(response, "kept_refusal") and _may_serve(request) and not response.cookies:
+            elif may_serve and hasattr(response, "kept_refusal") and not response.cookies:
                 _keep_refusal_ready(response)
         # Every answer leaves here, from the cache or made below, so this is the one place
         # that counts what it was (procedures/usage.py: only answers a view marked count).
@@ -705,8 +706,9 @@ class StoredPageFront:
         request = WSGIRequest(environ)
         if not _may_serve(request):
             return None, None
-        request._page_state = (*state, _today())  # what page_state() would read (see there)
-        page = _ready_page(_page_key(request, state[0], request._page_state[2]))
+        today = _today()
+        request._page_state = (*state, today)  # what page_state() would read (see there)
+        page = _ready_page(_page_key(request, state[0], today))
         if page is None and _is_search(request.path_info):
             page = _ready_refusal(request)
         if page is None or (
